@@ -1,0 +1,63 @@
+/* hops CLI — shared helpers. The CLI uses only the public API (include/hops). */
+#ifndef HOPS_CLI_H
+#define HOPS_CLI_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include <hops/hops.h>
+
+/* Exit codes (documented in docs/cli.md). */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAIL = 1,       /* the command ran and reported failure */
+    EXIT_USAGE = 2,      /* bad flags or arguments */
+    EXIT_NOPROJECT = 3,  /* not inside a project */
+    EXIT_NOTFOUND = 4,   /* a named run/experiment does not exist */
+    EXIT_CORRUPT = 5,    /* hops.db damaged, foreign, or from a newer hops */
+    EXIT_BUSY = 6        /* the database stayed locked */
+};
+
+/* Print "hops CMD: MSG" to stderr; returns CODE. */
+int cli_fail(int code, const char *cmd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Print the last library error for STATUS and return the matching exit code. */
+int cli_status(const char *cmd, int status);
+
+/* Match ARGV[*I] against --NAME / -SHORT, with the value either inline
+ * (--name=v) or the next argument. Returns 1 and sets *VAL on a match
+ * (advancing *I), 0 if not this option, -1 when the value is missing. */
+int cli_opt_value(int argc, char **argv, int *i, const char *name, const char *shortname,
+                  const char **val);
+
+/* Match a flag without a value. */
+int cli_flag(const char *arg, const char *name, const char *shortname);
+
+int cli_wants_help(int argc, char **argv);
+
+/* Open the project for CMD or print why not; returns an exit code (0 ok). */
+int cli_open_project(const char *cmd, hops_project **out);
+
+/* Terminal width for tables: the TTY's columns, $COLUMNS, or 0 (no limit). */
+int cli_term_width(void);
+
+/* Format a metric JSON value compactly ("0.9312", "NaN"). */
+void cli_format_value(const json_t *v, char *out, size_t n);
+void cli_format_duration(double secs, char *out, size_t n);
+void cli_format_time(double t, char *out, size_t n);
+
+/* ---- tables (table.c) ---- */
+typedef struct cli_table cli_table;
+cli_table *cli_table_new(size_t ncols, const char *const *headers);
+void cli_table_add(cli_table *t, const char *const *cells); /* copies */
+void cli_table_set_mark(cli_table *t, size_t row, char mark); /* a char before the row */
+/* Print, shrinking the widest columns (truncated with "…") to fit WIDTH (0: no limit). */
+void cli_table_print(cli_table *t, int width);
+void cli_table_free(cli_table *t);
+
+/* Commands. */
+int cmd_init(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+
+#endif

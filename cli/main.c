@@ -1,0 +1,55 @@
+/* hops — the command-line tool. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: hops [--version] [--help] COMMAND [ARGS]\n"
+    "\n"
+    "The HopsML pipeline: versioned runs, experiments and models, with no server to start.\n"
+    "\n"
+    "Commands:\n"
+    "  init [DIR]             make DIR (default: here) a hops project\n"
+    "  run [OPTS] -- CMD ...  run CMD as a versioned, recorded run\n"
+    "  runs list|show|metrics|compare|delete\n"
+    "                         look at recorded runs\n"
+    "\n"
+    "Run `hops COMMAND --help` for a command's options. Commands find the project by\n"
+    "walking up from the current directory, or through HOPS_PROJECT.\n"
+    "Exit codes: 0 ok, 1 failed, 2 bad usage, 3 no project, 4 not found,\n"
+    "5 damaged or foreign database, 6 database busy; `hops run` exits with its command's code.\n";
+
+static void log_to_stderr(hops_log_level level, const char *msg, void *ud)
+{
+    static const char *const names[] = {"debug", "info", "warning", "error"};
+    (void)ud;
+    fprintf(stderr, "hops: %s: %s\n", level <= HOPS_LOG_ERROR ? names[level] : "log", msg);
+}
+
+int main(int argc, char **argv)
+{
+    hops_log_set_sink(log_to_stderr, NULL);
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("hops %s (schema %d)\n", hops_version(), hops_project_schema_version());
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "init") == 0)
+        return cmd_init(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "runs") == 0)
+        return cmd_runs(argc - 1, argv + 1);
+    fprintf(stderr, "hops: '%s' is not a hops command. See `hops --help`.\n", cmd);
+    return EXIT_USAGE;
+}

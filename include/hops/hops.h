@@ -1,0 +1,10 @@
+/* hops — the HopsML machine-learning pipeline. Umbrella header. */
+#ifndef HOPS_H
+#define HOPS_H
+
+#include "error.h"
+#include "log.h"
+#include "project.h"
+#include "run.h"
+
+#endif

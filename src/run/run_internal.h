@@ -1,0 +1,40 @@
+/* hops — private pieces shared by the files of src/run/. */
+#ifndef HOPS_RUN_INTERNAL_H
+#define HOPS_RUN_INTERNAL_H
+
+#include <jansson.h>
+
+#include "hops/run.h"
+#include "meta/meta.h"
+
+/* A JSON value for a metric: a number, or "NaN" / "Infinity" / "-Infinity"
+ * (the protobuf JSON mapping's spelling) since JSON has no such numbers. */
+json_t *hops__json_metric(double v);
+
+/* Parse a JSON metric value (number or one of those strings). 0 ok, -1 not a metric. */
+int hops__json_metric_value(const json_t *j, double *out);
+
+/* Parse a report line into a JSON object, accepting bare NaN / Infinity /
+ * -Infinity tokens as Python's json module writes them. NULL on error with
+ * the reason (and column) in ERR. */
+json_t *hops__report_parse(const char *line, size_t len, char *err, size_t errlen);
+
+/* Typed JSON for a parameter given as text: integers, floats, true/false
+ * become numbers and booleans; anything else stays a string. */
+json_t *hops__param_value(const char *text);
+
+/* Filters over run summaries (filter.c). */
+typedef struct hops_filter hops_filter;
+hops_status hops__filter_parse(hops_filter **out, const char *expr);
+int hops__filter_match(const hops_filter *f, const json_t *run);
+void hops__filter_free(hops_filter *f);
+
+/* Look up a field such as "metrics.acc", "params.lr", "state" in a run summary. */
+const json_t *hops__run_field(const json_t *run, const char *field);
+
+/* Compare two JSON scalars: numbers numerically (numeric strings count as
+ * numbers), else as strings. Sets *cmp; returns 0, or -1 when either is
+ * missing/NaN (incomparable). */
+int hops__json_compare(const json_t *a, const json_t *b, int *cmp);
+
+#endif

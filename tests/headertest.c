@@ -1,0 +1,8 @@
+/* Every public header compiles on its own, and all together. */
+#include <hops/error.h>
+#include <hops/log.h>
+#include <hops/project.h>
+#include <hops/run.h>
+#include <hops/hops.h>
+
+int main(void) { return hops_strerror(HOPS_OK)[0] == 's' ? 0 : 1; }
