@@ -1,0 +1,13 @@
+# Every command answers --help with its usage on stdout and exit 0.
+. "$(dirname "$0")/lib.sh"
+
+for cmd in "" "init" "run" "runs" "runs list" "runs show" "runs metrics" "runs compare" "runs delete"; do
+    # shellcheck disable=SC2086
+    expect_code 0 "$HOPS" $cmd --help
+    assert_contains "$T/out" "usage: hops"
+done
+expect_code 0 "$HOPS" --version
+assert_contains "$T/out" "hops "
+expect_code 2 "$HOPS"
+assert_contains "$T/err" "usage: hops"
+ok "--help on every command"
