@@ -648,6 +648,10 @@ static hops_status insert_run(hops_run *r, const hops_run_options *o, const char
     sqlite3_bind_double(st, 11, hops__wall_time());
     hops__db_bind_text(st, 12, r->dir);
     src = sqlite3_step(st);
+    if (src == SQLITE_CONSTRAINT_UNIQUE) { /* another process made the same id */
+        rc = hops__error(HOPS_EEXISTS, "run id %s is taken", r->uid);
+        goto fail;
+    }
     if (src != SQLITE_DONE) {
         rc = hops__db_error(db, src, "insert run");
         goto fail;
@@ -693,32 +697,43 @@ hops_status hops_run_start(hops_run **out, hops_project *p, const hops_run_optio
     if (!(r = calloc(1, sizeof *r)))
         return hops__error(HOPS_ENOMEM, "out of memory");
     r->p = p;
-    hops__make_id(r->uid);
     r->experiment = hops__strdup(exp);
-    r->dir = hops__aprintf("%s/runs/%s/%s", p->hops_dir, exp, r->uid);
     params = json_object();
     for (size_t i = 0; i < o->n_params; i++)
         json_object_set_new(params, o->params[i].key, hops__param_value(o->params[i].value));
     /* 15 digits: the decimal a user typed (0.1) comes back as typed. */
     r->params_json = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
     json_decref(params);
-    if (!r->experiment || !r->dir || !r->params_json) {
+    if (!r->experiment || !r->params_json) {
         rc = hops__error(HOPS_ENOMEM, "out of memory");
         goto fail;
     }
-    artifacts = hops__aprintf("%s/artifacts", r->dir);
-    params_path = hops__aprintf("%s/params.json", r->dir);
-    if (!artifacts || !params_path) {
-        rc = hops__error(HOPS_ENOMEM, "out of memory");
-        goto fail;
-    }
-    if ((rc = hops__mkdir_p(artifacts, 0755)) != HOPS_OK ||
-        (rc = hops__atomic_write(params_path, r->params_json, strlen(r->params_json))) != HOPS_OK)
-        goto fail;
-    if ((rc = insert_run(r, o, cwd)) != HOPS_OK) {
+    /* Ids are unique within a process; across processes a clash is a one in
+     * a million event per millisecond: take a new id and try again. */
+    for (int attempt = 0; attempt < 5; attempt++) {
+        hops__make_id(r->uid);
+        free(r->dir);
+        free(artifacts);
+        free(params_path);
+        r->dir = hops__aprintf("%s/runs/%s/%s", p->hops_dir, exp, r->uid);
+        artifacts = hops__aprintf("%s/artifacts", r->dir);
+        params_path = hops__aprintf("%s/params.json", r->dir);
+        if (!r->dir || !artifacts || !params_path) {
+            rc = hops__error(HOPS_ENOMEM, "out of memory");
+            goto fail;
+        }
+        if ((rc = hops__mkdir_p(artifacts, 0755)) != HOPS_OK ||
+            (rc = hops__atomic_write(params_path, r->params_json, strlen(r->params_json))) != HOPS_OK)
+            goto fail;
+        rc = insert_run(r, o, cwd);
+        if (rc == HOPS_OK)
+            break;
         hops__rm_rf(r->dir);
-        goto fail;
+        if (rc != HOPS_EEXISTS)
+            goto fail;
     }
+    if (rc != HOPS_OK)
+        goto fail;
     free(artifacts);
     free(params_path);
     *out = r;

@@ -1,0 +1,82 @@
+/* Helpers shared by the libFuzzer targets in tests/fuzz/. */
+#ifndef HOPS_FUZZ_UTIL_H
+#define HOPS_FUZZ_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/core.h"
+
+/* libFuzzer's entry points. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A property that does not hold is a finding like a crash: say which and abort
+ * (libFuzzer then saves the input). */
+#define FUZZ_CHECK(cond, ...)                                                          \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            fprintf(stderr, "\nFUZZ CHECK FAILED at %s:%d: %s\n  ", __FILE__, __LINE__, \
+                    #cond);                                                            \
+            fprintf(stderr, __VA_ARGS__);                                              \
+            fputc('\n', stderr);                                                       \
+            abort();                                                                   \
+        }                                                                              \
+    } while (0)
+
+/* libFuzzer writes crash-<sha1> files to the current directory (the source
+ * tree, under `make fuzz`) unless told otherwise. Unless the command line
+ * names an -artifact_prefix, use <directory of the executable>/crashes/<name>-.
+ * libFuzzer parses its flags after LLVMFuzzerInitialize, which may change argv. */
+static inline void fuzz_default_artifact_prefix(int *argc, char ***argv)
+{
+    const char *exe = (*argv)[0];
+    const char *slash = strrchr(exe, '/');
+    char *dir, **nv;
+    for (int i = 1; i < *argc; i++)
+        if (strncmp((*argv)[i], "-artifact_prefix=", 17) == 0)
+            return;
+    dir = slash ? hops__aprintf("%.*s/crashes", (int)(slash - exe), exe) : hops__strdup("crashes");
+    nv = calloc((size_t)*argc + 2, sizeof *nv);
+    if (!dir || !nv) {
+        free(dir);
+        free(nv);
+        return;
+    }
+    mkdir(dir, 0777);
+    memcpy(nv, *argv, (size_t)*argc * sizeof *nv);
+    nv[*argc] = hops__aprintf("-artifact_prefix=%s/%s-", dir, slash ? slash + 1 : exe);
+    free(dir);
+    if (!nv[*argc]) {
+        free(nv);
+        return;
+    }
+    *argv = nv; /* kept for the life of the process */
+    (*argc)++;
+}
+
+/* A new empty directory $TMPDIR/hops-fuzz-NAME-XXXXXX (hops_free it). */
+static inline char *fuzz_tempdir(const char *name)
+{
+    const char *base = getenv("TMPDIR");
+    char *dir = hops__aprintf("%s/hops-fuzz-%s-XXXXXX", base && *base ? base : "/tmp", name);
+    FUZZ_CHECK(dir && mkdtemp(dir), "cannot make a temporary directory");
+    return dir;
+}
+
+/* A NUL-terminated copy of DATA[0..SIZE). */
+static inline char *fuzz_cstr(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size + 1);
+    FUZZ_CHECK(s, "out of memory");
+    if (size)
+        memcpy(s, data, size);
+    s[size] = '\0';
+    return s;
+}
+
+#endif
