@@ -119,7 +119,7 @@ json_t *hops__param_value(const char *text)
         if (*end == '\0' && errno == 0)
             return json_integer(ll);
         double d = strtod(text, &end);
-        if (*end == '\0' && isfinite(d) && strchr("0123456789+-.", *text))
+        if (*end == '\0' && isfinite(d) && strchr("0123456789+-.", *text) && !strpbrk(text, "xXpP"))
             return json_real(d);
     }
     return json_string(text);
