@@ -116,9 +116,7 @@ def load():
         try:
             lib = ctypes.CDLL(candidates[0])
         except OSError as exc:
-            raise OSError(
-                "cannot load %s: %s (a sanitizer build needs "
-                "LD_PRELOAD=$(gcc -print-file-name=libasan.so))" % (candidates[0], exc)) from None
+            raise OSError("cannot load libhops from %s: %s" % (candidates[0], exc)) from None
         for name, (restype, argtypes) in _SIGNATURES.items():
             fn = getattr(lib, name)
             fn.restype = restype
