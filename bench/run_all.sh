@@ -12,7 +12,9 @@ ran=0
 for b in "$here"/*; do
     name=$(basename "$b")
     [ "$name" = run_all.sh ] && continue
-    [ -f "$b" ] && [ -x "$b" ] || continue
+    if [ ! -f "$b" ] || [ ! -x "$b" ]; then
+        continue
+    fi
     echo "==> bench/$name"
     ran=$((ran + 1))
     if ! "$b"; then

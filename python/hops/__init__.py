@@ -68,8 +68,8 @@ def _write_line(obj):
 def report(step=None, **metrics):
     """Report metric values at a training step: ``report(3, loss=0.2, acc=0.9)``.
 
-    STEP is an int; None means one past the last step reported. Values are
-    numbers; NaN and +-inf are kept (written as "NaN", "Infinity",
+    STEP is an int; None means one past the last step reported. At least one
+    metric; values are numbers (ValueError / TypeError otherwise); NaN and +-inf are kept (written as "NaN", "Infinity",
     "-Infinity"). Raises RuntimeError when the program runs neither under
     ``hops run`` nor inside :func:`hops.experiment.launch`.
     """

@@ -48,6 +48,13 @@ char *hops__aprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Copy SRC into DST of size N, always terminated; returns 0, or -1 when truncated. */
 int hops__strlcpy(char *dst, const char *src, size_t n);
 
+/* ---- JSON (json.c) ---- */
+
+struct json_t;
+/* json_dumps, with every real in its shortest form that reads back to the
+ * same double (0.1, not 0.10000000000000001). Free with free(). */
+char *hops__json_dumps(const struct json_t *j, size_t flags);
+
 /* ---- files and paths (fs.c) ---- */
 
 /* mkdir -p with MODE; HOPS_EIO on failure. */

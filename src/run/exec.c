@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "run_internal.h"
@@ -182,7 +183,25 @@ static void free_env(char **env)
     free(env);
 }
 
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP};
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD};
+
+/* Job control, as a shell does it: when hops run owns the terminal, the
+ * child's process group gets it while it runs, so the child can read the
+ * terminal (a debugger, a prompt) and Ctrl-C / Ctrl-Z reach it directly. */
+static void give_terminal(pid_t pgrp)
+{
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTTOU);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    tcsetpgrp(STDIN_FILENO, pgrp);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static int owns_terminal(void)
+{
+    return isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+}
 
 hops_status hops_run_exec(hops_project *p, const hops_exec_options *o, hops_exec_result *res)
 {
@@ -194,7 +213,7 @@ hops_status hops_run_exec(hops_project *p, const hops_exec_options *o, hops_exec
     struct sigaction old_act[HOPS_ARRAY_LEN(forwarded)], old_pipe, act;
     int report_pipe[2] = {-1, -1};
     int exit_code = 0, term_signal = 0, got_signal = 0, exited = 0, report_open = 1;
-    int handlers = 0, pipe_handler = 0;
+    int handlers = 0, pipe_handler = 0, tty = 0;
     double last_flush, kill_deadline = 0;
     char **env = NULL;
     char *out_path = NULL, *err_path = NULL, *reason = NULL;
@@ -260,6 +279,11 @@ hops_status hops_run_exec(hops_project *p, const hops_exec_options *o, hops_exec
     fcntl(report_pipe[1], F_SETFD, 0);
     rc = hops__spawn(&child, &so);
     fcntl(report_pipe[1], F_SETFD, FD_CLOEXEC);
+    if (rc == HOPS_OK && o->forward_signals && owns_terminal()) {
+        tty = 1;
+        give_terminal(child.pid);
+        kill(-child.pid, SIGCONT); /* in case it touched the terminal before it was its own */
+    }
     close(report_pipe[1]);
     report_pipe[1] = -1;
     if (rc != HOPS_OK) {
@@ -317,7 +341,23 @@ hops_status hops_run_exec(hops_project *p, const hops_exec_options *o, hops_exec
             unsigned char sigs[16];
             ssize_t k = read(sig_pipe[0], sigs, sizeof sigs);
             for (ssize_t s = 0; s < k; s++) {
-                if (got_signal) { /* asked twice: stop at once */
+                if (sigs[s] == SIGCHLD) {
+                    int st;
+                    if (waitpid(child.pid, &st, WNOHANG | WUNTRACED) == child.pid) {
+                        if (WIFSTOPPED(st)) { /* Ctrl-Z: stop with it, resume with it */
+                            if (tty)
+                                give_terminal(getpgrp());
+                            raise(SIGSTOP);
+                            if (tty)
+                                give_terminal(child.pid);
+                            kill(-child.pid, SIGCONT);
+                        } else {
+                            exited = 1;
+                            term_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+                            exit_code = WIFSIGNALED(st) ? 128 + term_signal : WEXITSTATUS(st);
+                        }
+                    }
+                } else if (got_signal) { /* asked twice: stop at once */
                     kill(-child.pid, SIGKILL);
                 } else {
                     got_signal = sigs[s];
@@ -330,7 +370,7 @@ hops_status hops_run_exec(hops_project *p, const hops_exec_options *o, hops_exec
             kill(-child.pid, SIGKILL);
             kill_deadline = 0;
         }
-        if ((i_pid >= 0 && pfd[i_pid].revents) || child.pidfd < 0) {
+        if (!exited && ((i_pid >= 0 && pfd[i_pid].revents) || child.pidfd < 0)) {
             int st;
             pid_t w = waitpid(child.pid, &st, WNOHANG);
             if (w == child.pid) {
@@ -362,9 +402,15 @@ hops_status hops_run_exec(hops_project *p, const hops_exec_options *o, hops_exec
     res->exit_code = exit_code;
     res->term_signal = term_signal;
     res->bad_lines = rp.bad;
+    if (tty)
+        give_terminal(getpgrp());
     if (got_signal) {
         res->state = HOPS_RUN_KILLED;
         reason = hops__aprintf("stopped by %s sent to hops run", strsignal(got_signal));
+    } else if (tty && (term_signal == SIGINT || exit_code == 128 + SIGINT)) {
+        /* Ctrl-C at the terminal went straight to the child's group. */
+        res->state = HOPS_RUN_KILLED;
+        reason = hops__aprintf("interrupted at the terminal (Ctrl-C)");
     } else if (exit_code == 0) {
         res->state = HOPS_RUN_FINISHED;
     } else {

@@ -282,7 +282,7 @@ hops_status hops_runs_list_json(hops_project *p, const hops_runs_query *q, char 
         if (!q->limit || i < q->limit)
             json_array_append(arr, rows[i]);
     }
-    *out = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    *out = hops__json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     rc = *out ? HOPS_OK : hops__error(HOPS_ENOMEM, "out of memory");
 out:
     for (size_t i = 0; i < n; i++)
@@ -403,7 +403,7 @@ hops_status hops_run_show_json(hops_project *p, const char *ref, char **out)
     }
     json_object_set_new(run, "final_metrics", finals);
     json_object_set_new(run, "series", series);
-    *out = json_dumps(run, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    *out = hops__json_dumps(run, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(run);
     return *out ? HOPS_OK : hops__error(HOPS_ENOMEM, "out of memory");
 }
@@ -449,7 +449,7 @@ hops_status hops_run_metrics_json(hops_project *p, const char *ref, const char *
                          key);
     json_object_set_new(doc, "metrics", metrics);
     if (rc == HOPS_OK) {
-        *out = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        *out = hops__json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (!*out)
             rc = hops__error(HOPS_ENOMEM, "out of memory");
     }

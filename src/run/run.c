@@ -701,8 +701,8 @@ hops_status hops_run_start(hops_run **out, hops_project *p, const hops_run_optio
     params = json_object();
     for (size_t i = 0; i < o->n_params; i++)
         json_object_set_new(params, o->params[i].key, hops__param_value(o->params[i].value));
-    /* 15 digits: the decimal a user typed (0.1) comes back as typed. */
-    r->params_json = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
+    /* Shortest form: the decimal a user typed (0.1) comes back as typed. */
+    r->params_json = hops__json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(params);
     if (!r->experiment || !r->params_json) {
         rc = hops__error(HOPS_ENOMEM, "out of memory");

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "core/core.h"
 
 static char tmpdir[256];
@@ -217,6 +219,21 @@ static void test_wall_clock(void **state)
     assert_string_equal(out, "1970-01-02 00:00:00");
 }
 
+static void test_json_shortest(void **state)
+{
+    (void)state;
+    json_t *j = json_pack("{s:f, s:f, s:f, s:i, s:f, s:s, s:f}", "a", 0.1, "b", 0.1 + 0.2, "c",
+                          1e-7, "d", 42, "e", 3.0, "s", "x 0.10000000000000001 \\\" 7", "n", -2.5e300);
+    char *s = hops__json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(s, "{\"a\":0.1,\"b\":0.30000000000000004,\"c\":1e-07,\"d\":42,\"e\":3.0,"
+                           "\"s\":\"x 0.10000000000000001 \\\\\\\" 7\",\"n\":-2.5e+300}");
+    json_t *back = json_loads(s, 0, NULL);
+    assert_true(json_equal(j, back));
+    json_decref(back);
+    json_decref(j);
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_ids_sortable_and_unique),
         cmocka_unit_test(test_progress_bar),
         cmocka_unit_test(test_wall_clock),
+        cmocka_unit_test(test_json_shortest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
