@@ -58,6 +58,20 @@ static int parse_doc(const char *text, json_t **out)
     return *out ? 0 : cli_fail(EXIT_FAIL, "runs", "internal error: bad JSON from libhops: %s", err.text);
 }
 
+/* Take TEXT (owned, from libhops): with --json print it as it is and set
+ * *DOC to NULL; otherwise parse it into *DOC for a table. Frees TEXT. */
+static int json_or_doc(char *text, int json, json_t **doc)
+{
+    int rc = EXIT_OK;
+    *doc = NULL;
+    if (json)
+        print_json_text(text);
+    else
+        rc = parse_doc(text, doc);
+    hops_free(text);
+    return rc;
+}
+
 static int runs_list(hops_project *p, int argc, char **argv)
 {
     hops_runs_query q = HOPS_RUNS_QUERY_INIT;
@@ -87,17 +101,9 @@ static int runs_list(hops_project *p, int argc, char **argv)
     }
     if ((rc = hops_runs_list_json(p, &q, &text)) != HOPS_OK)
         return cli_status("runs list", rc);
-    if (json) {
-        print_json_text(text);
-        hops_free(text);
-        return EXIT_OK;
-    }
     json_t *arr;
-    if ((rc = parse_doc(text, &arr)) != 0) {
-        hops_free(text);
+    if ((rc = json_or_doc(text, json, &arr)) != EXIT_OK || !arr)
         return rc;
-    }
-    hops_free(text);
     if (json_array_size(arr) == 0) {
         printf("No runs%s. Record one with `hops run -- CMD`.\n",
                q.filter || q.experiment ? " match" : " yet");
@@ -158,17 +164,9 @@ static int runs_show(hops_project *p, int argc, char **argv)
         return cli_fail(EXIT_USAGE, "runs show", "which run? usage: hops runs show RUN");
     if ((rc = hops_run_show_json(p, ref, &text)) != HOPS_OK)
         return cli_status("runs show", rc);
-    if (json) {
-        print_json_text(text);
-        hops_free(text);
-        return EXIT_OK;
-    }
     json_t *run;
-    if ((rc = parse_doc(text, &run)) != 0) {
-        hops_free(text);
+    if ((rc = json_or_doc(text, json, &run)) != EXIT_OK || !run)
         return rc;
-    }
-    hops_free(text);
     char started[32], ended[32], dur[32], cmd[2048] = "";
     const json_t *end = json_object_get(run, "end_time");
     cli_format_time(json_number_value(json_object_get(run, "start_time")), started, sizeof started);
@@ -244,17 +242,9 @@ static int runs_metrics(hops_project *p, int argc, char **argv)
         return cli_fail(EXIT_USAGE, "runs metrics", "which run? usage: hops runs metrics RUN [--key K]");
     if ((rc = hops_run_metrics_json(p, ref, key, &text)) != HOPS_OK)
         return cli_status("runs metrics", rc);
-    if (json) {
-        print_json_text(text);
-        hops_free(text);
-        return EXIT_OK;
-    }
     json_t *doc;
-    if ((rc = parse_doc(text, &doc)) != 0) {
-        hops_free(text);
+    if ((rc = json_or_doc(text, json, &doc)) != EXIT_OK || !doc)
         return rc;
-    }
-    hops_free(text);
     static const char *const headers[] = {"KEY", "STEP", "VALUE", "TIME"};
     cli_table *t = cli_table_new(4, headers);
     const char *k;

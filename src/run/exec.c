@@ -98,14 +98,15 @@ static void report_bytes(reporter *rp, const char *data, size_t n)
     }
 }
 
-/* Read what is there on FD (non-blocking). Returns 0 while open, 1 at EOF. */
-static int drain_report(int fd, reporter *rp)
+/* Read what is there on FD (non-blocking), handing each chunk to SINK, for
+ * at most MAX_ROUNDS reads (0: until empty). Returns 0 while open, 1 at EOF. */
+static int drain(int fd, void (*sink)(void *, const char *, size_t), void *ud, int max_rounds)
 {
     char buf[65536];
-    for (int rounds = 0; rounds < 64; rounds++) {
+    for (int rounds = 0; max_rounds == 0 || rounds < max_rounds; rounds++) {
         ssize_t n = read(fd, buf, sizeof buf);
         if (n > 0) {
-            report_bytes(rp, buf, (size_t)n);
+            sink(ud, buf, (size_t)n);
             continue;
         }
         if (n == 0)
@@ -117,24 +118,20 @@ static int drain_report(int fd, reporter *rp)
     return 0;
 }
 
-static int drain_stream(stream *s)
+static void report_sink(void *ud, const char *data, size_t n) { report_bytes(ud, data, n); }
+
+static void stream_sink(void *ud, const char *data, size_t n)
 {
-    char buf[16384];
-    for (;;) {
-        ssize_t n = read(s->fd, buf, sizeof buf);
-        if (n > 0) {
-            hops__write_all(s->log_fd, buf, (size_t)n);
-            if (s->out_fd >= 0)
-                hops__write_all(s->out_fd, buf, (size_t)n);
-            continue;
-        }
-        if (n == 0)
-            return 1;
-        if (errno == EINTR)
-            continue;
-        return errno == EAGAIN ? 0 : 1;
-    }
+    stream *s = ud;
+    hops__write_all(s->log_fd, data, n);
+    if (s->out_fd >= 0)
+        hops__write_all(s->out_fd, data, n);
 }
+
+/* Bounded, so a flood of reports cannot starve the rest of the loop. */
+static int drain_report(int fd, reporter *rp) { return drain(fd, report_sink, rp, 64); }
+
+static int drain_stream(stream *s) { return drain(s->fd, stream_sink, s, 0); }
 
 static void set_nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 

@@ -190,6 +190,21 @@ json_t *hops__report_parse(const char *line, size_t len, char *err, size_t errle
 
 /* ---- keys and buffers ---- */
 
+/* Make room for one more element in *ARR (N used of *CAP, each SIZE bytes). */
+static hops_status grow(void *arr, size_t n, size_t *cap, size_t size, size_t first)
+{
+    void **p = arr;
+    if (n < *cap)
+        return HOPS_OK;
+    size_t ncap = *cap ? *cap * 2 : first;
+    void *q = realloc(*p, ncap * size);
+    if (!q)
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    *p = q;
+    *cap = ncap;
+    return HOPS_OK;
+}
+
 static int key_valid(const char *key, char *err, size_t errlen)
 {
     size_t n = strlen(key);
@@ -217,14 +232,8 @@ static hops_status key_index(hops_run *r, const char *name, uint32_t *out)
             *out = (uint32_t)i;
             return HOPS_OK;
         }
-    if (r->n_keys == r->cap_keys) {
-        size_t cap = r->cap_keys ? r->cap_keys * 2 : 16;
-        metric_key *k = realloc(r->keys, cap * sizeof *k);
-        if (!k)
-            return hops__error(HOPS_ENOMEM, "out of memory");
-        r->keys = k;
-        r->cap_keys = cap;
-    }
+    if (grow(&r->keys, r->n_keys, &r->cap_keys, sizeof *r->keys, 16) != HOPS_OK)
+        return HOPS_ENOMEM;
     metric_key *k = &r->keys[r->n_keys];
     memset(k, 0, sizeof *k);
     if (!(k->name = hops__strdup(name)))
@@ -246,14 +255,8 @@ hops_status hops_run_log_metric(hops_run *r, const char *key, int64_t step, doub
         return hops__error(HOPS_EINVAL, "bad metric name: %s", key ? err : "NULL");
     if ((rc = key_index(r, key, &ki)) != HOPS_OK)
         return rc;
-    if (r->n_points == r->cap_points) {
-        size_t cap = r->cap_points ? r->cap_points * 2 : 1024;
-        metric_point *p = realloc(r->points, cap * sizeof *p);
-        if (!p)
-            return hops__error(HOPS_ENOMEM, "out of memory");
-        r->points = p;
-        r->cap_points = cap;
-    }
+    if (grow(&r->points, r->n_points, &r->cap_points, sizeof *r->points, 1024) != HOPS_OK)
+        return HOPS_ENOMEM;
     r->points[r->n_points++] = (metric_point){ki, step, value, wall};
     metric_key *k = &r->keys[ki];
     k->step = step;
@@ -293,14 +296,8 @@ hops_status hops_run_log_final(hops_run *r, const char *key, double value)
             r->finals[i].value = value;
             return HOPS_OK;
         }
-    if (r->n_finals == r->cap_finals) {
-        size_t cap = r->cap_finals ? r->cap_finals * 2 : 8;
-        final_metric *f = realloc(r->finals, cap * sizeof *f);
-        if (!f)
-            return hops__error(HOPS_ENOMEM, "out of memory");
-        r->finals = f;
-        r->cap_finals = cap;
-    }
+    if (grow(&r->finals, r->n_finals, &r->cap_finals, sizeof *r->finals, 8) != HOPS_OK)
+        return HOPS_ENOMEM;
     if (!(r->finals[r->n_finals].key = hops__strdup(key)))
         return hops__error(HOPS_ENOMEM, "out of memory");
     r->finals[r->n_finals++].value = value;
