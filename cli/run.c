@@ -148,8 +148,9 @@ int cmd_run(int argc, char **argv)
     if (res.exit_code == 127 && res.state == HOPS_RUN_FAILED)
         fprintf(stderr, "hops run: command not found: %s (run recorded as FAILED)\n", argv[i]);
     if (res.bad_lines)
-        fprintf(stderr, "hops: %ld report line(s) were not valid reports; they are kept in "
-                        "the run's report.jsonl\n", res.bad_lines);
+        fprintf(stderr, "hops: %ld report line(s) were ignored (see the warnings above); "
+                        "lines that are not valid reports are kept in the run's report.jsonl\n",
+                res.bad_lines);
     fprintf(stderr, "hops: run %s %s (exit %d)\n", res.run_id, hops_run_state_name(res.state),
             res.exit_code);
     if (json) {

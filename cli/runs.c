@@ -267,112 +267,36 @@ static int runs_metrics(hops_project *p, int argc, char **argv)
     return EXIT_OK;
 }
 
-/* One comparison row: FIELD and each run's value; marked when they differ. */
-static void compare_row(json_t *rows, const char *field, json_t *runs)
-{
-    json_t *row = json_object(), *values = json_array();
-    size_t i;
-    json_t *run;
-    int differs = 0;
-    const json_t *first = NULL;
-    json_array_foreach(runs, i, run) {
-        const char *dot = strchr(field, '.');
-        const json_t *v;
-        if (dot) {
-            char group[16];
-            size_t gl = (size_t)(dot - field);
-            if (gl >= sizeof group)
-                gl = sizeof group - 1;
-            memcpy(group, field, gl);
-            group[gl] = '\0';
-            v = json_object_get(json_object_get(run, group), dot + 1);
-        } else
-            v = json_object_get(run, field);
-        if (i == 0)
-            first = v;
-        else if (!(first && v ? json_equal((json_t *)first, (json_t *)v) : first == v))
-            differs = 1;
-        json_array_append_new(values, v ? json_deep_copy(v) : json_null());
-    }
-    json_object_set_new(row, "field", json_string(field));
-    json_object_set_new(row, "values", values);
-    json_object_set_new(row, "differs", json_boolean(differs));
-    json_array_append_new(rows, row);
-}
-
-static int compare_str_ptrs(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Every key of GROUP in any run, sorted. */
-static void group_keys(json_t *runs, const char *group, json_t *rows)
-{
-    json_t *keys = json_object();
-    size_t i;
-    json_t *run;
-    const char *k;
-    json_t *v;
-    json_array_foreach(runs, i, run) json_object_foreach(json_object_get(run, group), k, v)
-        json_object_set_new(keys, k, json_true());
-    size_t n = json_object_size(keys), j = 0;
-    const char **sorted = calloc(n ? n : 1, sizeof *sorted);
-    json_object_foreach(keys, k, v) sorted[j++] = k;
-    qsort(sorted, n, sizeof *sorted, compare_str_ptrs);
-    for (j = 0; j < n; j++) {
-        char field[512];
-        snprintf(field, sizeof field, "%s.%s", group, sorted[j]);
-        compare_row(rows, field, runs);
-    }
-    free(sorted);
-    json_decref(keys);
-}
-
 static int runs_compare(hops_project *p, int argc, char **argv)
 {
-    json_t *runs = json_array(), *rows = json_array(), *ids = json_array();
-    int json = 0, rc = EXIT_OK;
-    for (int i = 2; i < argc && rc == EXIT_OK; i++) {
-        char *text = NULL;
-        json_t *run;
-        int src;
-        if (cli_flag(argv[i], "--json", NULL)) {
+    const char **refs = calloc((size_t)argc, sizeof *refs);
+    char *text = NULL;
+    json_t *doc = NULL;
+    size_t n = 0;
+    int json = 0, rc;
+    if (!refs)
+        abort();
+    for (int i = 2; i < argc; i++) {
+        if (cli_flag(argv[i], "--json", NULL))
             json = 1;
-            continue;
-        }
-        if (argv[i][0] == '-') {
-            rc = cli_fail(EXIT_USAGE, "runs compare", "unknown option '%s'", argv[i]);
-            break;
-        }
-        if ((src = hops_run_show_json(p, argv[i], &text)) != HOPS_OK) {
-            rc = cli_status("runs compare", src);
-            break;
-        }
-        rc = parse_doc(text, &run);
-        hops_free(text);
-        if (rc == EXIT_OK) {
-            json_array_append(ids, json_object_get(run, "id"));
-            json_array_append_new(runs, run);
-        }
+        else if (argv[i][0] == '-') {
+            free(refs);
+            return cli_fail(EXIT_USAGE, "runs compare", "unknown option '%s'", argv[i]);
+        } else
+            refs[n++] = argv[i];
     }
-    if (rc == EXIT_OK && json_array_size(runs) < 2)
-        rc = cli_fail(EXIT_USAGE, "runs compare", "give two or more runs: hops runs compare RUN RUN...");
-    if (rc != EXIT_OK)
-        goto out;
-    static const char *const plain[] = {"experiment", "state", "duration", "exit_code", "git_commit"};
-    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
-        compare_row(rows, plain[i], runs);
-    group_keys(runs, "params", rows);
-    group_keys(runs, "metrics", rows);
-    group_keys(runs, "tags", rows);
-    if (json) {
-        json_t *doc = json_pack("{s:O, s:O}", "runs", ids, "rows", rows);
-        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        putchar('\n');
-        json_decref(doc);
-        goto out;
+    if (n < 2) {
+        free(refs);
+        return cli_fail(EXIT_USAGE, "runs compare", "give two or more runs: hops runs compare RUN RUN...");
     }
-    size_t nruns = json_array_size(runs), i;
+    rc = hops_runs_compare_json(p, refs, n, &text);
+    free(refs);
+    if (rc != HOPS_OK)
+        return cli_status("runs compare", rc);
+    if ((rc = json_or_doc(text, json, &doc)) != EXIT_OK || !doc)
+        return rc;
+    json_t *ids = json_object_get(doc, "runs"), *rows = json_object_get(doc, "rows");
+    size_t nruns = json_array_size(ids), i;
     const char **headers = calloc(nruns + 1, sizeof *headers);
     const char **cells = calloc(nruns + 1, sizeof *cells);
     char (*buf)[128] = calloc(nruns, sizeof *buf);
@@ -404,11 +328,8 @@ static int runs_compare(hops_project *p, int argc, char **argv)
     free(headers);
     free(cells);
     free(buf);
-out:
-    json_decref(runs);
-    json_decref(rows);
-    json_decref(ids);
-    return rc;
+    json_decref(doc);
+    return EXIT_OK;
 }
 
 static int runs_delete(hops_project *p, int argc, char **argv)

@@ -98,8 +98,9 @@ HOPS_EXTERN hops_status hops_run_ingest_line(hops_run *r, const char *line, size
 /* Commit buffered points to SQLite (one transaction). */
 HOPS_EXTERN hops_status hops_run_flush(hops_run *r);
 
-/* Flush, then set the final state, exit code / signal (0 when none) and an
- * optional reason; one transaction. A run can be ended once. */
+/* Flush, then set the final state, the exit code (-1: none, as for runs of
+ * in-process code), the signal that ended it (0: none) and an optional
+ * reason; one transaction. A run can be ended once. */
 HOPS_EXTERN hops_status hops_run_end(hops_run *r, hops_run_state state, int exit_code,
                                      int term_signal, const char *reason);
 
@@ -188,6 +189,14 @@ HOPS_EXTERN hops_status hops_run_show_json(hops_project *p, const char *ref, cha
  * KEY NULL: every key. */
 HOPS_EXTERN hops_status hops_run_metrics_json(hops_project *p, const char *ref,
                                               const char *key, char **out);
+
+/* A JSON object comparing N >= 2 runs side by side:
+ *   {"runs": [id...], "rows": [{"field": "params.lr", "values": [...],
+ *                               "differs": true}, ...]}
+ * Rows: experiment, state, duration, exit_code, git_commit, then every
+ * params.*, metrics.* and tags.* key any of the runs has, sorted. */
+HOPS_EXTERN hops_status hops_runs_compare_json(hops_project *p, const char *const *refs, size_t n,
+                                               char **out);
 
 /* Delete a run: its rows (one transaction) and then its directory. A RUNNING
  * run whose driver is alive is refused with HOPS_ESTATE. */

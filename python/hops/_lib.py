@@ -228,8 +228,8 @@ class Run:
             for key, value in metrics.items():
                 _check(self._lib.hops_run_log_final(h, _enc(key, "metric name"), value))
 
-    def end(self, state, exit_code=0, term_signal=0, reason=None):
-        """Flush and set the final state (FINISHED, FAILED or KILLED)."""
+    def end(self, state, exit_code=-1, term_signal=0, reason=None):
+        """Flush and set the final state (FINISHED, FAILED or KILLED); exit_code -1: none."""
         with self._lock:
             _check(self._lib.hops_run_end(self._handle(), state, exit_code, term_signal,
                                           None if reason is None else reason.encode("utf-8", "replace")))

@@ -1,6 +1,7 @@
 /* Run filters: `metrics.acc>0.9 and params.lr=0.01 and state!=FAILED`.
  * Clauses are joined by `and`; each is FIELD OP VALUE with OP one of
- * = == != < <= > >=; VALUE is a number, a bare word or a quoted string. */
+ * = == != < <= > >=; VALUE is a number, a bare word or a quoted string;
+ * parts of FIELD may be in backticks (metrics.`val loss`). */
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
@@ -43,11 +44,32 @@ static hops_status parse_clause(const char *s, size_t *i, clause *c)
     size_t start;
     skip_ws(s, i);
     start = *i;
-    while (s[*i] && is_field_char(s[*i]) && !(s[*i] == '-' && *i == start))
-        (*i)++;
-    if (*i == start)
-        return fail(s, start, "expected a field such as metrics.acc, params.lr or state");
-    c->field = hops__strndup(s + start, *i - start);
+    {
+        /* A name with other characters goes in backticks: metrics.`val loss`. */
+        hops_buf name = HOPS_BUF_INIT;
+        while (s[*i]) {
+            if (s[*i] == '`') {
+                size_t q = *i + 1, e = q;
+                while (s[e] && s[e] != '`')
+                    e++;
+                if (!s[e]) {
+                    hops__buf_free(&name);
+                    return fail(s, *i, "unterminated backtick");
+                }
+                hops__buf_put(&name, s + q, e - q);
+                *i = e + 1;
+            } else if (is_field_char(s[*i]) && !(s[*i] == '-' && *i == start)) {
+                hops__buf_put(&name, s + *i, 1);
+                (*i)++;
+            } else
+                break;
+        }
+        if (name.len == 0) {
+            hops__buf_free(&name);
+            return fail(s, start, "expected a field such as metrics.acc, params.lr or state");
+        }
+        c->field = hops__buf_detach(&name);
+    }
     skip_ws(s, i);
     const char *o = s + *i;
     if (strncmp(o, "==", 2) == 0) { c->op = OP_EQ; *i += 2; }

@@ -322,7 +322,8 @@ hops_status hops_run_resolve(hops_project *p, const char *ref, char **out)
         }
         if (n == 0)
             found = hops__strdup(uid);
-        hops__buf_printf(&cands, "%s%s", n ? ", " : "", uid);
+        if (n < 5)
+            hops__buf_printf(&cands, "%s%s", n ? ", " : "", uid);
         n++;
     }
     sqlite3_finalize(st);
@@ -501,5 +502,92 @@ hops_status hops_run_delete(hops_project *p, const char *ref)
         rc = hops__rm_rf(dir);
 out:
     free(dir);
+    return rc;
+}
+
+/* ---- comparing ---- */
+
+static void compare_row(json_t *rows, const char *field, json_t *runs)
+{
+    json_t *row = json_object(), *values = json_array();
+    const json_t *first = NULL;
+    int differs = 0;
+    size_t i;
+    json_t *run;
+    json_array_foreach(runs, i, run) {
+        const json_t *v = hops__run_field(run, field);
+        if (i == 0)
+            first = v;
+        else if (!(first && v ? json_equal((json_t *)first, (json_t *)v) : first == v))
+            differs = 1;
+        json_array_append_new(values, v ? json_deep_copy(v) : json_null());
+    }
+    json_object_set_new(row, "field", json_string(field));
+    json_object_set_new(row, "values", values);
+    json_object_set_new(row, "differs", json_boolean(differs));
+    json_array_append_new(rows, row);
+}
+
+static int compare_str_ptrs(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* One row per key of GROUP that any run has, sorted by key. */
+static void compare_group(json_t *rows, const char *group, json_t *runs)
+{
+    json_t *keys = json_object(), *run, *v;
+    const char *k;
+    size_t i, n, j = 0;
+    json_array_foreach(runs, i, run) json_object_foreach(json_object_get(run, group), k, v)
+        json_object_set_new(keys, k, json_true());
+    n = json_object_size(keys);
+    const char **sorted = calloc(n ? n : 1, sizeof *sorted);
+    if (!sorted) {
+        json_decref(keys);
+        return;
+    }
+    json_object_foreach(keys, k, v) sorted[j++] = k;
+    qsort(sorted, n, sizeof *sorted, compare_str_ptrs);
+    for (j = 0; j < n; j++) {
+        char *field = hops__aprintf("%s.%s", group, sorted[j]);
+        if (field)
+            compare_row(rows, field, runs);
+        free(field);
+    }
+    free(sorted);
+    json_decref(keys);
+}
+
+hops_status hops_runs_compare_json(hops_project *p, const char *const *refs, size_t n, char **out)
+{
+    static const char *const plain[] = {"experiment", "state", "duration", "exit_code", "git_commit"};
+    json_t *runs = json_array(), *ids = json_array(), *rows = json_array(), *doc;
+    hops_status rc = HOPS_OK;
+    *out = NULL;
+    if (n < 2)
+        return hops__error(HOPS_EINVAL, "give two or more runs to compare");
+    for (size_t i = 0; i < n && rc == HOPS_OK; i++) {
+        json_t *run;
+        if ((rc = load_run(p, refs[i], &run, NULL)) == HOPS_OK) {
+            json_array_append(ids, json_object_get(run, "id"));
+            json_array_append_new(runs, run);
+        }
+    }
+    if (rc == HOPS_OK) {
+        for (size_t i = 0; i < HOPS_ARRAY_LEN(plain); i++)
+            compare_row(rows, plain[i], runs);
+        compare_group(rows, "params", runs);
+        compare_group(rows, "metrics", runs);
+        compare_group(rows, "tags", runs);
+        doc = json_pack("{s:O, s:O}", "runs", ids, "rows", rows);
+        *out = hops__json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        json_decref(doc);
+        if (!*out)
+            rc = hops__error(HOPS_ENOMEM, "out of memory");
+    }
+    json_decref(runs);
+    json_decref(ids);
+    json_decref(rows);
     return rc;
 }

@@ -55,8 +55,16 @@ static void put_number(hops_buf *b, double v)
         hops__buf_puts(b, "\"NaN\"");
     else if (isinf(v))
         hops__buf_puts(b, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-    else
-        hops__buf_printf(b, "%.17g", v);
+    else {
+        /* The shortest of 15, 16, 17 digits that reads back the same double. */
+        char num[32];
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(num, sizeof num, "%.*g", prec, v);
+            if (prec == 17 || strtod(num, NULL) == v)
+                break;
+        }
+        hops__buf_puts(b, num);
+    }
 }
 
 static hops_status put_pairs(hops_buf *b, size_t n, const char *const *keys, const double *values)

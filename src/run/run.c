@@ -769,7 +769,8 @@ hops_status hops_run_end(hops_run *r, hops_run_state state, int exit_code, int t
     if (rc == HOPS_OK) {
         sqlite3_bind_text(st, 1, hops_run_state_name(state), -1, SQLITE_STATIC);
         sqlite3_bind_double(st, 2, hops__wall_time());
-        sqlite3_bind_int(st, 3, exit_code);
+        if (exit_code >= 0) /* in-process runs have no exit code */
+            sqlite3_bind_int(st, 3, exit_code);
         sqlite3_bind_int(st, 4, term_signal);
         hops__db_bind_text(st, 5, reason);
         sqlite3_bind_int64(st, 6, r->row);
@@ -801,7 +802,7 @@ void hops_run_free(hops_run *r)
     if (!r)
         return;
     if (!r->ended)
-        hops_run_end(r, HOPS_RUN_FAILED, 0, 0, "abandoned: the run handle was freed before it ended");
+        hops_run_end(r, HOPS_RUN_FAILED, -1, 0, "abandoned: the run handle was freed before it ended");
     sqlite3_finalize(r->ins_metric);
     sqlite3_finalize(r->upsert_latest);
     sqlite3_finalize(r->ins_final);

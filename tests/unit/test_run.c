@@ -173,6 +173,9 @@ static void test_filters_and_sort(void **state)
     j = list("state != FINISHED", NULL);
     assert_int_equal(json_array_size(j), 1);
     json_decref(j);
+    j = list("metrics.`acc`>=0.95 and params.`opt`=adam", NULL);
+    assert_int_equal(json_array_size(j), 1);
+    json_decref(j);
     j = list("params.opt=\"adam\" and metrics.missing>1", NULL);
     assert_int_equal(json_array_size(j), 0);
     json_decref(j);
@@ -187,7 +190,8 @@ static void test_filters_and_sort(void **state)
 
     hops_runs_query q = HOPS_RUNS_QUERY_INIT;
     char *text = NULL;
-    const char *bad[] = {"metrics.acc >> 1", "= 3", "metrics.acc > ", "a=1 or b=2", "a='x", "a=1 b=2"};
+    const char *bad[] = {"metrics.acc >> 1", "= 3", "metrics.acc > ", "a=1 or b=2", "a='x", "a=1 b=2",
+                         "metrics.`acc>1"};
     for (size_t i = 0; i < HOPS_ARRAY_LEN(bad); i++) {
         q.filter = bad[i];
         assert_int_equal(hops_runs_list_json(proj, &q, &text), HOPS_EPARSE);
@@ -310,7 +314,7 @@ static void test_trial_reporter(void **state)
     assert_string_equal(text,
                         "{\"step\":1,\"metrics\":{\"loss\":0.5}}\n"
                         "{\"step\":-2,\"metrics\":{\"loss\":\"NaN\",\"we\\\"ird\\\\key\":\"-Infinity\"}}\n"
-                        "{\"final\":{\"acc\":0.10000000000000001}}\n");
+                        "{\"final\":{\"acc\":0.1}}\n");
     /* What the reporter writes, the recorder reads. */
     hops_run *r = start(NULL, "1");
     char *line = text, *nl;
