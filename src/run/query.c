@@ -272,7 +272,7 @@ hops_status hops_runs_list_json(hops_project *p, const hops_runs_query *q, char 
         }
         rows[n++] = run;
     }
-    if (field) {
+    if (field && n > 1) {
         sort_field = field;
         sort_desc = desc;
         qsort(rows, n, sizeof *rows, compare_runs); /* single-threaded CLI use */

@@ -264,7 +264,7 @@ hops_status hops_run_log_metric(hops_run *r, const char *key, int64_t step, doub
     k->wall = wall;
     k->dirty = 1;
     if (step >= r->next_auto_step)
-        r->next_auto_step = step + 1;
+        r->next_auto_step = step < INT64_MAX ? step + 1 : step;
     if (!r->tb && !r->tb_failed) {
         char *tbdir = hops__aprintf("%s/tb", r->dir);
         if (!tbdir || hops__tfevents_open(&r->tb, tbdir) != HOPS_OK) {

@@ -117,6 +117,11 @@ static void test_ingest_lines(void **state)
     };
     for (size_t i = 0; i < 6; i++)
         assert_int_equal(hops_run_ingest_line(r, good[i], strlen(good[i])), HOPS_OK);
+    /* The largest step, then one without a step: no overflow (fuzzer find). */
+    const char *big = "{\"step\": 9223372036854775807, \"metrics\": {\"big\": 1}}";
+    const char *after = "{\"metrics\": {\"big\": 2}}";
+    assert_int_equal(hops_run_ingest_line(r, big, strlen(big)), HOPS_OK);
+    assert_int_equal(hops_run_ingest_line(r, after, strlen(after)), HOPS_OK);
     /* The last good-looking line has a string metric: refused as a whole. */
     assert_int_equal(hops_run_ingest_line(r, good[6], strlen(good[6])), HOPS_EPARSE);
     for (size_t i = 0; i < HOPS_ARRAY_LEN(bad); i++) {
@@ -183,6 +188,9 @@ static void test_filters_and_sort(void **state)
     j = list(NULL, "metrics.acc desc");
     assert_true(json_real_value(json_object_get(json_object_get(json_array_get(j, 0), "metrics"), "acc")) == 0.95);
     assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(j, 3), "metrics"), "acc")), "NaN");
+    json_decref(j);
+    j = list("state = NOSUCHSTATE", "metrics.acc"); /* sorting nothing (fuzzer find) */
+    assert_int_equal(json_array_size(j), 0);
     json_decref(j);
     j = list(NULL, "metrics.acc");
     assert_true(json_real_value(json_object_get(json_object_get(json_array_get(j, 0), "metrics"), "acc")) == 0.8);
