@@ -69,6 +69,10 @@ static hops_status parse_clause(const char *s, size_t *i, clause *c)
             return fail(s, start, "expected a field such as metrics.acc, params.lr or state");
         }
         c->field = hops__buf_detach(&name);
+        json_t *probe = json_string(c->field);
+        json_decref(probe);
+        if (!probe)
+            return fail(s, start, "the field name is not valid UTF-8");
     }
     skip_ws(s, i);
     const char *o = s + *i;
@@ -93,6 +97,8 @@ static hops_status parse_clause(const char *s, size_t *i, clause *c)
         char *v = hops__strndup(s + vs, *i - vs);
         c->value = json_string(v ? v : "");
         free(v);
+        if (!c->value)
+            return fail(s, vs, "the value is not valid UTF-8");
         (*i)++;
     } else {
         while (s[*i] && !isspace((unsigned char)s[*i]))
@@ -102,8 +108,11 @@ static hops_status parse_clause(const char *s, size_t *i, clause *c)
         char *v = hops__strndup(s + start, *i - start);
         char *end;
         double d = v ? strtod(v, &end) : 0;
-        c->value = v && *end == '\0' && *v ? json_real(d) : json_string(v ? v : "");
+        /* Non-finite numbers (inf, 1e999) stay text; comparisons read them as numbers. */
+        c->value = v && *end == '\0' && *v && isfinite(d) ? json_real(d) : json_string(v ? v : "");
         free(v);
+        if (!c->value)
+            return fail(s, start, "the value is not valid UTF-8");
     }
     return HOPS_OK;
 }

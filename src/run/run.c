@@ -128,7 +128,7 @@ json_t *hops__param_value(const char *text)
 /* Rewrite bare NaN / Infinity / -Infinity tokens outside strings into the
  * strings "NaN" / "Infinity" / "-Infinity". Returns a new buffer or NULL when
  * there were none. */
-static char *quote_nonfinite(const char *s, size_t len)
+static char *quote_nonfinite(const char *s, size_t len, size_t *out_len)
 {
     hops_buf b = HOPS_BUF_INIT;
     int in_str = 0, changed = 0;
@@ -162,6 +162,7 @@ static char *quote_nonfinite(const char *s, size_t len)
         hops__buf_free(&b);
         return NULL;
     }
+    *out_len = b.len;
     return hops__buf_detach(&b);
 }
 
@@ -170,9 +171,10 @@ json_t *hops__report_parse(const char *line, size_t len, char *err, size_t errle
     json_error_t je;
     json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
     if (!j) {
-        char *fixed = quote_nonfinite(line, len);
-        if (fixed) {
-            j = json_loadb(fixed, strlen(fixed), JSON_REJECT_DUPLICATES, NULL);
+        size_t fixed_len = 0;
+        char *fixed = quote_nonfinite(line, len, &fixed_len);
+        if (fixed) { /* its length, not strlen: a NUL byte must still be refused */
+            j = json_loadb(fixed, fixed_len, JSON_REJECT_DUPLICATES, NULL);
             free(fixed);
         }
     }
@@ -205,6 +207,14 @@ static hops_status grow(void *arr, size_t n, size_t *cap, size_t size, size_t fi
     return HOPS_OK;
 }
 
+/* Text must be UTF-8: it goes into JSON documents. */
+static int utf8_valid(const char *s)
+{
+    json_t *j = json_string(s); /* jansson refuses invalid UTF-8 */
+    json_decref(j);
+    return j != NULL;
+}
+
 static int key_valid(const char *key, char *err, size_t errlen)
 {
     size_t n = strlen(key);
@@ -234,6 +244,8 @@ static hops_status key_index(hops_run *r, const char *name, uint32_t *out)
         }
     if (grow(&r->keys, r->n_keys, &r->cap_keys, sizeof *r->keys, 16) != HOPS_OK)
         return HOPS_ENOMEM;
+    if (!utf8_valid(name)) /* checked once per new name, not per point */
+        return hops__error(HOPS_EINVAL, "bad metric name: not valid UTF-8");
     metric_key *k = &r->keys[r->n_keys];
     memset(k, 0, sizeof *k);
     if (!(k->name = hops__strdup(name)))
@@ -291,6 +303,8 @@ hops_status hops_run_log_final(hops_run *r, const char *key, double value)
         return hops__error(HOPS_ESTATE, "run %s has ended", r->uid);
     if (!key || !key_valid(key, err, sizeof err))
         return hops__error(HOPS_EINVAL, "bad metric name: %s", key ? err : "NULL");
+    if (!utf8_valid(key))
+        return hops__error(HOPS_EINVAL, "bad metric name: not valid UTF-8");
     for (size_t i = 0; i < r->n_finals; i++)
         if (strcmp(r->finals[i].key, key) == 0) {
             r->finals[i].value = value;
@@ -542,6 +556,8 @@ static hops_status check_kvs(const hops_kv *kv, size_t n, const char *what)
             return hops__error(HOPS_EINVAL, "%s %zu has an empty name", what, i + 1);
         if (!kv[i].value)
             return hops__error(HOPS_EINVAL, "%s '%s' has no value", what, kv[i].key);
+        if (!utf8_valid(kv[i].key) || !utf8_valid(kv[i].value))
+            return hops__error(HOPS_EINVAL, "%s %zu is not valid UTF-8", what, i + 1);
         for (size_t k = 0; k < i; k++)
             if (strcmp(kv[i].key, kv[k].key) == 0)
                 return hops__error(HOPS_EINVAL, "%s '%s' is given twice", what, kv[i].key);
@@ -682,7 +698,7 @@ hops_status hops_run_start(hops_run **out, hops_project *p, const hops_run_optio
     if (!o || o->version != HOPS_RUN_OPTIONS_VERSION)
         return hops__error(HOPS_EVERSION, "hops_run_options: unknown version");
     const char *exp = o->experiment && *o->experiment ? o->experiment : "default";
-    if (!name_valid(exp))
+    if (!name_valid(exp) || !utf8_valid(exp))
         return hops__error(HOPS_EINVAL,
                            "bad experiment name '%s': use 1-128 characters without '/' or "
                            "control characters", exp);

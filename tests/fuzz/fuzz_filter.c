@@ -5,8 +5,9 @@
  *     and no filter; a parsed filter is matched against fixed run summaries
  *     (0 or 1) and freed;
  *   - the same text as a parameter value (hops__param_value: NULL only when
- *     the text is not UTF-8) and as a field name (hops__run_field): the comparison hops__json_compare, which the
- *     filters and the sort use, must be antisymmetric and reflexive.
+ *     the text is not UTF-8) and as a field name (hops__run_field): the
+ *     comparison hops__json_compare, which the filters and the sort use, must
+ *     be antisymmetric and reflexive.
  * When the input has a '\n', what follows it is a sort key and both go
  * through hops_runs_list_json on a small project of three ended runs: a bad
  * filter must give HOPS_EPARSE, and a listing must hold exactly the runs the
@@ -25,16 +26,17 @@
 
 #include "fuzz_util.h"
 
+/* Run summaries as hops_runs_list_json writes them, and odder ones. */
 static const char *const sample_texts[] = {
-    "{\"id\":\"x\",\"state\":\"FINISHED\",\"metrics\":{\"acc\":0.9,\"loss\":\"NaN\"},"
-    "\"params\":{\"lr\":0.1,\"opt\":\"adam\"},\"tags\":{}}",
-    "{\"id\":\"0123456789abcd\",\"experiment\":\"default\",\"state\":\"FAILED\",\"exit_code\":1,"
-    "\"signal\":null,\"reason\":\"boom\",\"start_time\":1700000000.5,\"end_time\":null,"
-    "\"metrics\":{\"acc\":\"-Infinity\",\"loss\":\"Infinity\",\"f1\":\"0.5\",\"n\":3},"
-    "\"params\":{\"lr\":\"1e-3\",\"deep\":true,\"layers\":12,\"name\":\"a b\",\"obj\":{\"k\":[1]}},"
-    "\"tags\":{\"team\":\"vision\",\"empty\":\"\"}}",
-    "{\"id\":\"y\",\"state\":\"RUNNING\",\"metrics\":{\"acc\":null,\"loss\":-0.0},"
-    "\"params\":{},\"tags\":{\"note\":\"10a\",\"x\":\"9\"}}",
+    ("{\"id\":\"x\",\"state\":\"FINISHED\",\"metrics\":{\"acc\":0.9,\"loss\":\"NaN\","
+     "\"val loss\":0.3},\"params\":{\"lr\":0.1,\"opt\":\"adam\"},\"tags\":{}}"),
+    ("{\"id\":\"0123456789abcd\",\"experiment\":\"default\",\"state\":\"FAILED\","
+     "\"exit_code\":1,\"signal\":null,\"reason\":\"boom\",\"start_time\":1700000000.5,"
+     "\"end_time\":null,\"metrics\":{\"acc\":\"-Infinity\",\"loss\":\"Infinity\","
+     "\"f1\":\"0.5\",\"n\":3},\"params\":{\"lr\":\"1e-3\",\"deep\":true,\"layers\":12,"
+     "\"name\":\"a b\",\"obj\":{\"k\":[1]}},\"tags\":{\"team\":\"vision\",\"empty\":\"\"}}"),
+    ("{\"id\":\"y\",\"state\":\"RUNNING\",\"metrics\":{\"acc\":null,\"loss\":-0.0},"
+     "\"params\":{},\"tags\":{\"note\":\"10a\",\"x\":\"9\"}}"),
 };
 
 static json_t *samples[HOPS_ARRAY_LEN(sample_texts)];
@@ -62,7 +64,7 @@ static void add_leaves(json_t *v)
     }
 }
 
-/* One ended run; KEYS/VALUES are metrics at steps 0.. , FINAL a final value. */
+/* One ended run: METRIC at steps 0.. with VALUES, FINAL_KEY a final metric. */
 static void make_run(const char *exp, const hops_kv *params, size_t n_params, const hops_kv *tags,
                      size_t n_tags, const char *metric, const double *values, size_t n_values,
                      const char *final_key, double final_value, hops_run_state state)
@@ -110,7 +112,7 @@ static void make_project(void)
     rc = hops_project_open_at(&proj, workdir);
     FUZZ_CHECK(rc == HOPS_OK, "hops_project_open_at: %s", hops_last_error());
     make_run("e1", p1, HOPS_ARRAY_LEN(p1), t1, HOPS_ARRAY_LEN(t1), "acc", acc,
-             HOPS_ARRAY_LEN(acc), "f1", 0.75, HOPS_RUN_FINISHED);
+             HOPS_ARRAY_LEN(acc), "val loss", 0.75, HOPS_RUN_FINISHED);
     make_run("e2", p2, HOPS_ARRAY_LEN(p2), t2, HOPS_ARRAY_LEN(t2), "loss", loss,
              HOPS_ARRAY_LEN(loss), "acc", 0.95, HOPS_RUN_FAILED);
     make_run(NULL, NULL, 0, NULL, 0, "score", score, HOPS_ARRAY_LEN(score), "score",

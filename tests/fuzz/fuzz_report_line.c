@@ -2,7 +2,9 @@
  *
  * Each input goes
  *   1. to the parser alone, hops__report_parse (bare NaN / Infinity tokens
- *      accepted): never a crash or leak; NULL comes with a reason;
+ *      accepted): never a crash or leak; NULL comes with a reason; an object
+ *      it returns, written with hops__json_dumps (reals in their shortest
+ *      form), reads back equal, compact and indented;
  *   2. line by line (split at '\n', as exec.c does) to hops_run_ingest_line
  *      on a real run in a temporary project: HOPS_OK or HOPS_EPARSE with a
  *      reason, nothing else.
@@ -88,6 +90,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* hops__json_dumps(J) reads back as J. */
+static void check_dumps(const json_t *j, size_t flags)
+{
+    json_error_t je;
+    char *s = hops__json_dumps(j, flags);
+    json_t *back;
+    FUZZ_CHECK(s, "hops__json_dumps returned NULL");
+    back = json_loads(s, JSON_REJECT_DUPLICATES, &je);
+    FUZZ_CHECK(back, "hops__json_dumps wrote bad JSON (%s): %.200s", je.text, s);
+    FUZZ_CHECK(json_equal(back, j), "hops__json_dumps changed a value: %.200s", s);
+    json_decref(back);
+    free(s);
+}
+
 static void check_parse(const char *line, size_t len)
 {
     char err[256];
@@ -96,6 +112,8 @@ static void check_parse(const char *line, size_t len)
     j = hops__report_parse(line, len, err, sizeof err);
     if (j) {
         FUZZ_CHECK(json_is_object(j), "hops__report_parse returned a non-object");
+        check_dumps(j, JSON_COMPACT);
+        check_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         json_decref(j);
     } else {
         FUZZ_CHECK(err[0] != '\0', "hops__report_parse failed without a reason");

@@ -114,6 +114,7 @@ static void test_ingest_lines(void **state)
         "{\"step\": 1, \"metrics\": {\"a\": \"high\"}}", "{\"step\": 1, \"metrics\": [1]}",
         "{\"metrics\": {\"\": 1}}", "{\"final\": \"x\"}", "{\"step\": 1, \"step\": 2, \"metrics\": {}}",
         "{\"step\": 1, \"metrics\": {\"ok\": 1, \"bad\": true}}",
+        "{\"metrics\": {\"\xff\xfe\": 1}}",
     };
     for (size_t i = 0; i < 6; i++)
         assert_int_equal(hops_run_ingest_line(r, good[i], strlen(good[i])), HOPS_OK);
@@ -128,6 +129,10 @@ static void test_ingest_lines(void **state)
         assert_int_equal(hops_run_ingest_line(r, bad[i], strlen(bad[i])), HOPS_EPARSE);
         assert_true(hops_last_error()[0] != '\0');
     }
+    /* A NUL byte after a bare NaN: still refused (fuzzer find). */
+    static const char nul_line[] = "{\"metrics\":{\"a\":NaN}}\0garbage";
+    assert_int_equal(hops_run_ingest_line(r, nul_line, sizeof nul_line - 1), HOPS_EPARSE);
+    assert_int_equal(hops_run_log_metric(r, "\xff", 1, 1.0), HOPS_EINVAL);
     assert_int_equal(hops_run_end(r, HOPS_RUN_FINISHED, 0, 0, NULL), HOPS_OK);
     char *text;
     assert_int_equal(hops_run_metrics_json(proj, hops_run_id(r), NULL, &text), HOPS_OK);
@@ -188,6 +193,9 @@ static void test_filters_and_sort(void **state)
     j = list(NULL, "metrics.acc desc");
     assert_true(json_real_value(json_object_get(json_object_get(json_array_get(j, 0), "metrics"), "acc")) == 0.95);
     assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(j, 3), "metrics"), "acc")), "NaN");
+    json_decref(j);
+    j = list("metrics.acc<inf and metrics.acc<1e999 and metrics.acc>-Infinity", NULL);
+    assert_int_equal(json_array_size(j), 3); /* the NaN run matches nothing */
     json_decref(j);
     j = list("state = NOSUCHSTATE", "metrics.acc"); /* sorting nothing (fuzzer find) */
     assert_int_equal(json_array_size(j), 0);
@@ -280,6 +288,13 @@ static void test_bad_options(void **state)
     assert_int_equal(hops_run_start(&r, proj, &o), HOPS_EINVAL);
     o.experiment = "..";
     assert_int_equal(hops_run_start(&r, proj, &o), HOPS_EINVAL);
+    hops_kv bad_utf8[] = {{"k", "\xc3\x28"}};
+    o.experiment = NULL;
+    o.params = bad_utf8;
+    o.n_params = 1;
+    assert_int_equal(hops_run_start(&r, proj, &o), HOPS_EINVAL);
+    assert_non_null(strstr(hops_last_error(), "UTF-8"));
+    o.n_params = 0;
     o.experiment = NULL;
     o.version = 99;
     assert_int_equal(hops_run_start(&r, proj, &o), HOPS_EVERSION);
