@@ -4,8 +4,8 @@
 set -eu
 
 PACKAGES="
-build-essential cmake pkg-config git ca-certificates
-clang llvm
+build-essential cmake pkg-config git ca-certificates procps bsdutils
+clang llvm libclang-rt-14-dev
 libsqlite3-dev sqlite3
 libjansson-dev
 libmicrohttpd-dev libcurl4-openssl-dev curl
