@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include <hops/hops.h>
+#include <hops/data.h>
 
 /* Exit codes (documented in docs/cli.md). */
 enum {
@@ -59,5 +60,21 @@ void cli_table_free(cli_table *t);
 int cmd_init(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
+int cmd_data(int argc, char **argv);          /* cli/data.c: dispatches the data commands */
+int cmd_dataset(int argc, char **argv);       /* cli/dataset.c */
+int cmd_data_stats(int argc, char **argv);    /* cli/data_stats.c: hops data stats */
+int cmd_data_schema(int argc, char **argv);   /* cli/data_schema.c: hops data schema */
+int cmd_data_validate(int argc, char **argv); /* cli/data_schema.c: hops data validate */
+int cmd_data_transform(int argc, char **argv);/* cli/data_transform.c */
+int cmd_data_report(int argc, char **argv);   /* cli/data_report.c */
+
+/* Resolve a data argument: a file path, or a project dataset NAME[:VERSION].
+ * *path_out is owned (free()); returns an exit code (0 ok) after printing why not. */
+int cli_data_path(const char *cmd, const char *spec, char **path_out);
+
+/* Parse the read options every data command shares (--delimiter C, --no-header,
+ * --threads N, --format csv|jsonl) at argv[*i]; 1 if consumed, 0 if not ours,
+ * -1 after printing a usage error. */
+int cli_read_option(const char *cmd, int argc, char **argv, int *i, hops_read_options *o);
 
 #endif

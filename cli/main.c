@@ -15,6 +15,9 @@ static const char usage[] =
     "  run [OPTS] -- CMD ...  run CMD as a versioned, recorded run\n"
     "  runs list|show|metrics|compare|delete\n"
     "                         look at recorded runs\n"
+    "  dataset add|list|show  versioned datasets in the project\n"
+    "  data schema|validate|stats|transform|report\n"
+    "                         look at, check and reshape CSV / JSON Lines data\n"
     "\n"
     "Run `hops COMMAND --help` for a command's options. Commands find the project by\n"
     "walking up from the current directory, or through HOPS_PROJECT.\n"
@@ -50,6 +53,10 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "runs") == 0)
         return cmd_runs(argc - 1, argv + 1);
+    if (strcmp(cmd, "data") == 0)
+        return cmd_data(argc - 1, argv + 1);
+    if (strcmp(cmd, "dataset") == 0)
+        return cmd_dataset(argc - 1, argv + 1);
     fprintf(stderr, "hops: '%s' is not a hops command. See `hops --help`.\n", cmd);
     return EXIT_USAGE;
 }

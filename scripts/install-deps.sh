@@ -5,6 +5,8 @@ set -eu
 
 PACKAGES="
 build-essential cmake pkg-config git ca-certificates procps bsdutils
+zlib1g-dev libssl-dev
+chromium nodejs
 clang llvm libclang-rt-14-dev
 libsqlite3-dev sqlite3
 libjansson-dev
@@ -36,6 +38,10 @@ for p in $PACKAGES; do
         missing="$missing $p"
     fi
 done
+
+# npm: Debian's package, unless the installed Node.js already brings its own
+# (NodeSource builds do, and conflict with Debian's npm).
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
 if [ -z "$missing" ]; then
     echo "install-deps: all packages present"

@@ -6,5 +6,11 @@
 #include "log.h"
 #include "project.h"
 #include "run.h"
+#include "data.h"
+#include "dataset.h"
+#include "schema.h"
+#include "stats.h"
+#include "transform.h"
+#include "report.h"
 
 #endif
