@@ -177,7 +177,7 @@ static void test_jsonl(void **state)
     assert_string_equal(info.columns[2], "c");
     assert_string_equal(out, "1:1|x|<null>|<null>#raw=18\n"
                              "3:2.5|<null>|true|<null>#raw=32\n"
-                             "4:[1,2]|<null>|<null>|{\"k\":1}#raw=28\n");
+                             "4:[1,2]|<null>|<null>|{\"k\":1}#raw=27\n");
     hops__table_info_free(&info);
     free(out);
     free(path);

@@ -1,0 +1,5 @@
+/* hops — transform (being written). */
+#ifndef HOPS_TRANSFORM_H
+#define HOPS_TRANSFORM_H
+#include "data.h"
+#endif
