@@ -247,9 +247,14 @@ static hops_status chunk_error(const parser *ps, uint64_t line, size_t col, cons
     return hops__error(HOPS_EPARSE, "%s: %s", ps->info->path, what);
 }
 
-/* Refuse NUL bytes and invalid UTF-8, naming the line and byte column. */
-static hops_status check_text(const parser *ps, const chunk *c)
+/* Find the first NUL byte or invalid UTF-8 in the chunk: *BAD_OFF gets its
+ * offset (SIZE_MAX when the text is clean). With REPORT, also set the error
+ * message naming its line and byte column and return HOPS_EPARSE. The parsers
+ * report it only when they reach it, so that the first error in the file is
+ * the one reported, however the file was cut into chunks. */
+static hops_status check_text(const parser *ps, const chunk *c, size_t *bad_off, int report)
 {
+    *bad_off = SIZE_MAX;
     const unsigned char *s = (const unsigned char *)c->buf, *end = s + c->len, *p = s;
     while (p < end) {
         /* Eight bytes at a time while they are plain ASCII without NUL. */
@@ -285,6 +290,9 @@ static hops_status check_text(const parser *ps, const chunk *c)
         if (ok && need == 3)
             ok = !(b == 0xf0 && p[1] < 0x90) && !(b == 0xf4 && p[1] > 0x8f);
         if (!ok) {
+            *bad_off = (size_t)(p - s);
+            if (!report)
+                return HOPS_OK;
             uint64_t line = c->first_line;
             const unsigned char *ls = s;
             for (const unsigned char *q = s; q < p; q++)
@@ -321,7 +329,8 @@ static hops_status push_field(parser *ps, size_t n, hops_field f)
  * line ending, *N the field count, *LINES the newlines consumed. Fields that
  * needed unescaping point into the scratch buffer (reset per record). */
 static hops_status csv_record(parser *ps, const char **pp, const char *end, uint64_t line,
-                              size_t *n_out, uint64_t *lines, const char **raw_end)
+                              size_t *n_out, uint64_t *lines, const char **raw_end,
+                              const char **err_at)
 {
     const char *p = *pp, *line_start = *pp;
     char delim = ps->info->delimiter;
@@ -338,9 +347,11 @@ static hops_status csv_record(parser *ps, const char **pp, const char *end, uint
             size_t soff = ps->scratch.len;
             for (;;) {
                 const char *q = memchr(p, '"', (size_t)(end - p));
-                if (!q)
+                if (!q) {
+                    *err_at = end;
                     return chunk_error(ps, line, (size_t)(start - line_start),
                                        "unterminated quoted field (the quote opens here)");
+                }
                 for (const char *r = p; r < q; r++)
                     if (*r == '\n')
                         nl++;
@@ -366,6 +377,7 @@ static hops_status csv_record(parser *ps, const char **pp, const char *end, uint
                 break;
             }
             f.quoted = 1;
+            *err_at = p;
             if (p < end && *p != delim && *p != '\n' && !(*p == '\r' && (p + 1 == end || p[1] == '\n')))
                 return chunk_error(ps, line + nl, (size_t)(p - line_start) + 1,
                                    "unexpected character after a closing quote (a quote inside "
@@ -411,7 +423,16 @@ static hops_status csv_record(parser *ps, const char **pp, const char *end, uint
     return HOPS_OK;
 }
 
-static hops_status parse_csv_chunk(parser *ps, chunk *c)
+/* The UTF-8 error at BAD_OFF, when it comes before offset AT in chunk C. */
+static hops_status text_error_before(const parser *ps, const chunk *c, size_t bad_off, size_t at)
+{
+    size_t off;
+    if (bad_off == SIZE_MAX || bad_off >= at)
+        return HOPS_OK;
+    return check_text(ps, c, &off, 1);
+}
+
+static hops_status parse_csv_chunk(parser *ps, chunk *c, size_t bad_off)
 {
     const char *p = c->buf, *end = c->buf + c->len;
     uint64_t line = c->first_line;
@@ -425,7 +446,12 @@ static hops_status parse_csv_chunk(parser *ps, chunk *c)
             line += line ? 1 : 0;
             continue;
         }
-        if ((rc = csv_record(ps, &p, end, line, &n, &lines, &raw_end)) != HOPS_OK)
+        const char *err_at = end;
+        if ((rc = csv_record(ps, &p, end, line, &n, &lines, &raw_end, &err_at)) != HOPS_OK) {
+            hops_status t = text_error_before(ps, c, bad_off, (size_t)(err_at - c->buf));
+            return t != HOPS_OK ? t : rc;
+        }
+        if ((rc = text_error_before(ps, c, bad_off, (size_t)(p - c->buf))) != HOPS_OK)
             return rc;
         hops_record rec = {ps->fields, n, line, start, (size_t)(raw_end - start)};
         if ((rc = ps->cb->record(ps->cb->ud, c->state, &rec)) != HOPS_OK)
@@ -471,7 +497,7 @@ static void json_field(parser *ps, json_t *v, hops_field *f)
     f->is_null = -1; /* marker: points into scratch */
 }
 
-static hops_status parse_jsonl_chunk(parser *ps, chunk *c)
+static hops_status parse_jsonl_chunk(parser *ps, chunk *c, size_t bad_off)
 {
     const char *p = c->buf, *end = c->buf + c->len;
     uint64_t line = c->first_line;
@@ -493,6 +519,8 @@ static hops_status parse_jsonl_chunk(parser *ps, chunk *c)
             line += line ? 1 : 0;
             continue;
         }
+        if ((rc = text_error_before(ps, c, bad_off, (size_t)(p - c->buf))) != HOPS_OK)
+            return rc;
         json_error_t je;
         json_t *obj = json_loadb(ls, len, 0, &je);
         if (!obj || !json_is_object(obj)) {
@@ -524,9 +552,13 @@ static void parse_chunk(parser *ps, chunk *c)
 {
     hops_status rc;
     c->state = ps->cb->chunk_begin ? ps->cb->chunk_begin(ps->cb->ud) : NULL;
-    rc = check_text(ps, c);
+    size_t bad_off;
+    rc = check_text(ps, c, &bad_off, 0);
     if (rc == HOPS_OK)
-        rc = ps->info->format == HOPS_FORMAT_JSONL ? parse_jsonl_chunk(ps, c) : parse_csv_chunk(ps, c);
+        rc = ps->info->format == HOPS_FORMAT_JSONL ? parse_jsonl_chunk(ps, c, bad_off)
+                                                   : parse_csv_chunk(ps, c, bad_off);
+    if (rc == HOPS_OK) /* bad bytes in blank lines or past the last record */
+        rc = text_error_before(ps, c, bad_off, c->len);
     c->status = rc;
     if (rc != HOPS_OK)
         c->error = hops__strdup(hops_last_error());
@@ -862,12 +894,19 @@ static hops_status read_head(const char *path, const hops_read_options *o, hops_
         uint64_t nl;
         chunk c = {(char *)p, (size_t)(end - p), 0, 1, NULL, 0, NULL, 0};
         c.first_line = 1;
-        if ((rc = check_text(&ps, &c)) != HOPS_OK)
-            goto out;
+        size_t bad_off;
+        check_text(&ps, &c, &bad_off, 0);
         while (p < end && (*p == '\n' || *p == '\r')) /* blank lines before the header */
             p++;
         const char *start = p;
-        if ((rc = csv_record(&ps, &p, end, 1, &n, &nl, &raw_end)) != HOPS_OK)
+        const char *err_at = end;
+        rc = csv_record(&ps, &p, end, 1, &n, &nl, &raw_end, &err_at);
+        if (rc != HOPS_OK) {
+            hops_status t = text_error_before(&ps, &c, bad_off, (size_t)(err_at - c.buf));
+            rc = t != HOPS_OK ? t : rc;
+            goto out;
+        }
+        if ((rc = text_error_before(&ps, &c, bad_off, (size_t)(p - c.buf))) != HOPS_OK)
             goto out;
         info->n_columns = n;
         info->columns = calloc(n ? n : 1, sizeof *info->columns);
