@@ -814,7 +814,9 @@ static hops_status run_scan(source *src, const hops_read_options *o, const hops_
         }
         if (cb->chunk_end)
             cb->chunk_end(cb->ud, c->state);
+        c->state = NULL;
         free(c->error);
+        c->error = NULL;
         merged++;
     }
     for (size_t i = 0; i < ring; i++) {
