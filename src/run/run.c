@@ -258,7 +258,7 @@ static hops_status key_index(hops_run *r, const char *name, uint32_t *out)
 hops_status hops_run_log_metric(hops_run *r, const char *key, int64_t step, double value)
 {
     char err[128];
-    uint32_t ki;
+    uint32_t ki = 0;
     hops_status rc;
     double wall = hops__wall_time();
     if (r->ended)
