@@ -1,13 +1,215 @@
-/* Placeholder while the command is being written. */
+/* hops data stats */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hops/stats.h>
 
 #include "cli.h"
 
-int cmd_data_stats(int argc, char **argv)
+static const char cmd[] = "data stats";
+
+static const char usage[] =
+    "usage: hops data stats FILE [--label COL] [--json] [--top N] [--bins N]\n"
+    "                       [--no-correlation] [READ OPTIONS]\n"
+    "\n"
+    "Statistics of every column of FILE (CSV or JSON Lines, plain or .gz; or a dataset\n"
+    "NAME[:VERSION]) in one streaming pass with bounded memory, on all CPUs:\n"
+    "type (int, float, bool, string, category, timestamp), count, nulls, min, max, mean,\n"
+    "std (ddof 1, like pandas), quantiles p1 p25 p50 p75 p99, a 10-bin histogram, the\n"
+    "distinct count and the most frequent values; Pearson correlations of the numeric\n"
+    "columns (pairwise complete, in --json).\n"
+    "\n"
+    "Exact: count, nulls, min, max, mean (from an exact sum), std (to ~1e-15); distinct\n"
+    "counts and top values while a column has at most 10,000 distinct values.\n"
+    "Sketched, with the error stated in --json: quantiles and histogram (a KLL sketch:\n"
+    "\"quantile_rank_error\", a fraction of the count), distinct counts beyond that\n"
+    "(HyperLogLog, \"distinct_error\" 0.8%), top values beyond that (Misra-Gries: each\n"
+    "count is at most \"top_count_error\" below the true one).\n"
+    "Results are the same for any --threads.\n"
+    "\n"
+    "  --label COL       class counts of COL (exact) and the imbalance ratio\n"
+    "                    (largest class / smallest class)\n"
+    "  --json            print the statistics as one JSON document (the input of\n"
+    "                    `hops data report --stats`)\n"
+    "  --top N           most frequent values listed per column (default 10)\n"
+    "  --bins N          histogram bins (default 10)\n"
+    "  --no-correlation  skip the correlation matrix\n"
+    "  --format csv|jsonl, --delimiter C, --no-header, --threads N\n"
+    "                    how to read FILE (see `hops data --help`)\n"
+    "\n"
+    "Exit status: 0 done; 2 bad arguments, a --label that is not a column, or a FILE\n"
+    "that is not a well-formed table (the message names file:line:column); 4 no such\n"
+    "file or dataset.\n";
+
+static void fmt(const json_t *v, char *out, size_t n) { cli_format_value(v, out, n); }
+
+static void print_columns(const json_t *doc)
 {
-    (void)argc;
-    (void)argv;
-    fputs("hops: this command is not built yet\n", stderr);
-    return EXIT_FAIL;
+    static const char *const headers[] = {"COLUMN", "TYPE", "COUNT", "NULLS", "MIN", "MAX",
+                                          "MEAN", "STD", "P50", "DISTINCT", "TOP"};
+    cli_table *t = cli_table_new(sizeof headers / sizeof headers[0], headers);
+    const json_t *cols = json_object_get(doc, "columns");
+    size_t i;
+    json_t *col;
+    json_array_foreach(cols, i, col) {
+        char count[32], nulls[32], min[64] = "", max[64] = "", mean[64] = "", sd[64] = "",
+             p50[64] = "", distinct[40], top[160] = "";
+        const json_t *num = json_object_get(col, "numeric");
+        fmt(json_object_get(col, "count"), count, sizeof count);
+        fmt(json_object_get(col, "nulls"), nulls, sizeof nulls);
+        if (num) {
+            fmt(json_object_get(num, "min"), min, sizeof min);
+            fmt(json_object_get(num, "max"), max, sizeof max);
+            fmt(json_object_get(num, "mean"), mean, sizeof mean);
+            fmt(json_object_get(num, "std"), sd, sizeof sd);
+            fmt(json_object_get(json_object_get(num, "quantiles"), "p50"), p50, sizeof p50);
+        }
+        double derr = json_real_value(json_object_get(col, "distinct_error"));
+        snprintf(distinct, sizeof distinct, "%s%lld", derr > 0 ? "~" : "",
+                 (long long)json_integer_value(json_object_get(col, "distinct")));
+        const json_t *first = json_array_get(json_object_get(col, "top"), 0);
+        if (first)
+            snprintf(top, sizeof top, "%s (%s%lld)",
+                     json_string_value(json_object_get(first, "value")),
+                     json_is_true(json_object_get(col, "top_exact")) ? "" : ">=",
+                     (long long)json_integer_value(json_object_get(first, "count")));
+        const char *cells[] = {json_string_value(json_object_get(col, "name")),
+                               json_string_value(json_object_get(col, "type")),
+                               count, nulls, min, max, mean, sd, p50, distinct, top};
+        cli_table_add(t, cells);
+    }
+    cli_table_print(t, cli_term_width());
+    cli_table_free(t);
 }
 
+static void print_label(const json_t *label)
+{
+    static const char *const headers[] = {"CLASS", "COUNT", "SHARE"};
+    const json_t *classes = json_object_get(label, "classes");
+    json_int_t total = 0;
+    size_t i;
+    json_t *c;
+    json_array_foreach(classes, i, c)
+        total += json_integer_value(json_object_get(c, "count"));
+    printf("\nLabel %s: %zu classes", json_string_value(json_object_get(label, "column")),
+           json_array_size(classes));
+    const json_t *ratio = json_object_get(label, "imbalance_ratio");
+    if (json_is_number(ratio))
+        printf(", imbalance ratio %.4g (largest / smallest class)", json_number_value(ratio));
+    if (!json_is_true(json_object_get(label, "exact")))
+        printf(" (too many distinct values: the most frequent, approximately)");
+    json_int_t nulls = json_integer_value(json_object_get(label, "nulls"));
+    if (nulls)
+        printf("; %lld rows without a label", (long long)nulls);
+    printf("\n");
+    cli_table *t = cli_table_new(3, headers);
+    json_array_foreach(classes, i, c) {
+        char count[32], share[32];
+        json_int_t n = json_integer_value(json_object_get(c, "count"));
+        snprintf(count, sizeof count, "%lld", (long long)n);
+        snprintf(share, sizeof share, "%.2f%%", total ? 100.0 * (double)n / (double)total : 0.0);
+        const char *cells[] = {json_string_value(json_object_get(c, "value")), count, share};
+        cli_table_add(t, cells);
+    }
+    cli_table_print(t, cli_term_width());
+    cli_table_free(t);
+}
+
+static void print_report(const json_t *doc)
+{
+    const json_t *cols = json_object_get(doc, "columns");
+    double qerr = 0;
+    int approx_distinct = 0;
+    size_t i;
+    json_t *col;
+    print_columns(doc);
+    json_array_foreach(cols, i, col) {
+        const json_t *num = json_object_get(col, "numeric");
+        double e = json_real_value(json_object_get(num, "quantile_rank_error"));
+        qerr = e > qerr ? e : qerr;
+        approx_distinct |= json_real_value(json_object_get(col, "distinct_error")) > 0;
+    }
+    const json_t *label = json_object_get(doc, "label");
+    if (label)
+        print_label(label);
+    printf("\n%lld rows, %zu columns.", (long long)json_integer_value(json_object_get(doc, "rows")),
+           json_array_size(cols));
+    if (qerr > 0)
+        printf(" P50 within %.2g%% of the count in rank (KLL sketch).", 100 * qerr);
+    if (approx_distinct)
+        printf(" ~: HyperLogLog estimate (%.2g%% standard error).", 100 * 1.04 / 128);
+    printf(" Everything, with correlations: --json.\n");
+}
+
+static int parse_count(const char *opt, const char *val, int lo, int hi, int *out)
+{
+    char *end;
+    long n = val ? strtol(val, &end, 10) : 0;
+    if (!val || !*val || *end || n < lo || n > hi)
+        return cli_fail(EXIT_USAGE, cmd, "%s needs a number from %d to %d", opt, lo, hi);
+    *out = (int)n;
+    return EXIT_OK;
+}
+
+int cmd_data_stats(int argc, char **argv)
+{
+    hops_stats_options o = HOPS_STATS_OPTIONS_INIT;
+    const char *file = NULL, *val;
+    char *path = NULL, *text = NULL;
+    int json = 0, m, rc;
+    if (cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    for (int i = 1; i < argc; i++) {
+        if ((m = cli_read_option(cmd, argc, argv, &i, &o.read)) != 0) {
+            if (m < 0)
+                return EXIT_USAGE;
+        } else if ((m = cli_opt_value(argc, argv, &i, "--label", "-l", &val)) != 0) {
+            if (m < 0)
+                return cli_fail(EXIT_USAGE, cmd, "--label needs a column name");
+            o.label = val;
+        } else if ((m = cli_opt_value(argc, argv, &i, "--top", NULL, &val)) != 0) {
+            if ((rc = parse_count("--top", m > 0 ? val : NULL, 1, 1000, &o.top_k)) != EXIT_OK)
+                return rc;
+        } else if ((m = cli_opt_value(argc, argv, &i, "--bins", NULL, &val)) != 0) {
+            if ((rc = parse_count("--bins", m > 0 ? val : NULL, 1, 10000, &o.histogram_bins)) !=
+                EXIT_OK)
+                return rc;
+        } else if (cli_flag(argv[i], "--json", NULL))
+            json = 1;
+        else if (cli_flag(argv[i], "--no-correlation", NULL))
+            o.correlation = 0;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return cli_fail(EXIT_USAGE, cmd, "unknown option '%s'; see `hops data stats --help`",
+                            argv[i]);
+        else if (file)
+            return cli_fail(EXIT_USAGE, cmd, "one FILE only (got '%s' and '%s')", file, argv[i]);
+        else
+            file = argv[i];
+    }
+    if (!file)
+        return cli_fail(EXIT_USAGE, cmd, "needs a FILE; see `hops data stats --help`");
+    if ((rc = cli_data_path(cmd, file, &path)) != EXIT_OK)
+        return rc;
+    rc = hops_data_stats_json(path, &o, &text);
+    free(path);
+    if (rc != HOPS_OK)
+        return cli_status(cmd, rc);
+    if (json) {
+        fputs(text, stdout);
+        putchar('\n');
+    } else {
+        json_t *doc = json_loads(text, 0, NULL);
+        if (!doc) {
+            hops_free(text);
+            return cli_fail(EXIT_FAIL, cmd, "internal error: bad JSON from libhops");
+        }
+        print_report(doc);
+        json_decref(doc);
+    }
+    hops_free(text);
+    return EXIT_OK;
+}

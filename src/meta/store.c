@@ -50,6 +50,32 @@ static const char *const migrations[] = {
     "CREATE TABLE final_metrics("
     "  run_id INTEGER NOT NULL, key TEXT NOT NULL, value REAL,"
     "  PRIMARY KEY (run_id, key)) WITHOUT ROWID;",
+    /* 1 -> 2: datasets and their immutable versions (src/data/dataset.c).
+     * A version's files live in .hops/datasets/NAME/VERSION/FILE_NAME; its
+     * row is committed only once they are in place. */
+    "CREATE TABLE datasets("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  created REAL NOT NULL);"
+    "CREATE TABLE dataset_versions("
+    "  id INTEGER PRIMARY KEY,"
+    "  dataset_id INTEGER NOT NULL REFERENCES datasets(id),"
+    "  version INTEGER NOT NULL CHECK (version >= 1),"
+    "  file_name TEXT NOT NULL,"
+    "  source_path TEXT,"
+    "  description TEXT,"
+    "  sha256 TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  rows INTEGER NOT NULL,"
+    "  columns TEXT NOT NULL DEFAULT '[]',"   /* JSON array of names */
+    "  format TEXT NOT NULL,"                  /* csv | jsonl */
+    "  read_options TEXT NOT NULL DEFAULT '{}',"
+    "  schema TEXT,"                           /* JSON, NULL when unknown */
+    "  created REAL NOT NULL,"
+    "  source_version_id INTEGER REFERENCES dataset_versions(id),"  /* lineage */
+    "  transform TEXT,"                        /* JSON transform spec */
+    "  UNIQUE (dataset_id, version));"
+    "CREATE INDEX dataset_versions_source ON dataset_versions(source_version_id);",
 };
 
 int hops_project_schema_version(void) { return (int)HOPS_ARRAY_LEN(migrations); }

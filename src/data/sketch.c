@@ -1,0 +1,169 @@
+/* The hash every sketch shares, and the byte format their states travel in. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sketch.h"
+
+/* ---- hash: the multiply-mix construction of wyhash (final v4) ---- */
+
+__extension__ typedef unsigned __int128 u128;
+
+static const uint64_t P0 = 0xa0761d6478bd642fULL, P1 = 0xe7037ed1a0b428dbULL,
+                      P2 = 0x8ebc6af09c88c6e3ULL, P3 = 0x589965cc75374cc3ULL;
+
+static inline uint64_t rd64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static inline uint64_t rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
+}
+
+static inline void mum(uint64_t *a, uint64_t *b)
+{
+    u128 r = *a;
+    r *= *b;
+    *a = (uint64_t)r;
+    *b = (uint64_t)(r >> 64);
+}
+
+static inline uint64_t mix(uint64_t a, uint64_t b)
+{
+    mum(&a, &b);
+    return a ^ b;
+}
+
+uint64_t hops__hash64(const void *key, size_t len, uint64_t seed)
+{
+    const uint8_t *p = key;
+    uint64_t a, b;
+    seed ^= mix(seed ^ P0, P1);
+    if (len <= 16) {
+        if (len >= 4) {
+            size_t q = (len >> 3) << 2;
+            a = (rd32(p) << 32) | rd32(p + q);
+            b = (rd32(p + len - 4) << 32) | rd32(p + len - 4 - q);
+        } else if (len > 0) {
+            a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) | p[len - 1];
+            b = 0;
+        } else
+            a = b = 0;
+    } else {
+        size_t i = len;
+        if (i > 48) {
+            uint64_t see1 = seed, see2 = seed;
+            do {
+                seed = mix(rd64(p) ^ P1, rd64(p + 8) ^ seed);
+                see1 = mix(rd64(p + 16) ^ P2, rd64(p + 24) ^ see1);
+                see2 = mix(rd64(p + 32) ^ P3, rd64(p + 40) ^ see2);
+                p += 48;
+                i -= 48;
+            } while (i > 48);
+            seed ^= see1 ^ see2;
+        }
+        while (i > 16) {
+            seed = mix(rd64(p) ^ P1, rd64(p + 8) ^ seed);
+            i -= 16;
+            p += 16;
+        }
+        a = rd64(p + i - 16);
+        b = rd64(p + i - 8);
+    }
+    a ^= P1;
+    b ^= seed;
+    mum(&a, &b);
+    return mix(a ^ P0 ^ len, b ^ P1);
+}
+
+/* ---- writer ---- */
+
+void hops__wr_bytes(hops_wr *w, const void *p, size_t n)
+{
+    if (!w->failed && hops__buf_put(&w->b, p, n) != 0)
+        w->failed = 1;
+}
+
+void hops__wr_u64(hops_wr *w, uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    hops__wr_bytes(w, b, 8);
+}
+
+void hops__wr_f64(hops_wr *w, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    hops__wr_u64(w, u);
+}
+
+void hops__wr_str(hops_wr *w, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    hops__wr_u64(w, n);
+    hops__wr_bytes(w, s ? s : "", n);
+}
+
+/* ---- reader ---- */
+
+const void *hops__rd_bytes(hops_rd *r, size_t n)
+{
+    if (r->bad || n > r->len - r->pos) {
+        r->bad = 1;
+        return NULL;
+    }
+    const void *p = r->p + r->pos;
+    r->pos += n;
+    return p;
+}
+
+uint64_t hops__rd_u64(hops_rd *r)
+{
+    const unsigned char *b = hops__rd_bytes(r, 8);
+    uint64_t v = 0;
+    if (!b)
+        return 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)b[i] << (8 * i);
+    return v;
+}
+
+double hops__rd_f64(hops_rd *r)
+{
+    uint64_t u = hops__rd_u64(r);
+    double v;
+    memcpy(&v, &u, 8);
+    return v;
+}
+
+uint64_t hops__rd_count(hops_rd *r, uint64_t max)
+{
+    uint64_t v = hops__rd_u64(r);
+    if (v > max) {
+        r->bad = 1;
+        return 0;
+    }
+    return v;
+}
+
+char *hops__rd_str(hops_rd *r)
+{
+    uint64_t n = hops__rd_count(r, r->len);
+    const char *p = hops__rd_bytes(r, (size_t)n);
+    if (!p)
+        return NULL;
+    return hops__strndup(p, (size_t)n);
+}

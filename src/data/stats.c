@@ -1,0 +1,1132 @@
+/* hops data stats: every statistic of a table in one pass over the file.
+ *
+ * Each parse chunk gets its own summaries (chunk_begin, on a parser thread),
+ * fills them record by record, and hands them to chunk_end, which merges
+ * them into the whole-file accumulator in file order on the calling thread.
+ * Nothing a chunk computes depends on the thread that ran it (sketch seeds
+ * come from the chunk's first record), so the document is the same for any
+ * thread count. The accumulator serialises, which is how byte ranges of a
+ * file computed in other processes merge (hops_data_stats_partial/merge).
+ *
+ * Per column: counts by kind (int, float, bool, timestamp, string), the
+ * exact sum of the numbers (xsum.c), min/max, mean and M2 merged with Chan
+ * et al.'s formulas from per-chunk shifted sums, a KLL sketch, and value
+ * counts (topk.c). Correlations: per chunk, the candidate columns are those
+ * whose value in the chunk's first record is numeric or null (at most 64);
+ * sums of products of the shifted values over rows, plus corrections for the
+ * rows where a column is missing, give every pair's pairwise-complete
+ * moments; a column that is not a candidate in some chunk had a non-number
+ * there, so it is not numeric and never reported. */
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_internal.h"
+#include "hops/schema.h"
+#include "hops/stats.h"
+#include "sketch.h"
+
+#define CHUNK_FREQ_EXACT 2048   /* distinct values a chunk counts exactly */
+#define CHUNK_FREQ_KEEP 128
+#define GLOBAL_FREQ_EXACT 10000 /* ... and the whole column */
+#define GLOBAL_FREQ_KEEP 2048
+#define CORR_MAX 64
+#define CATEGORY_MAX 20         /* a string column with at most this many distinct values
+                                   (and at most half as many as it has values) is a
+                                   category: the rule of `hops data schema` */
+#define STATE_MAGIC "HOPSSTA1"
+#define STATE_VERSION 1
+
+/* ---- the mergeable accumulators ---- */
+
+typedef struct {
+    uint64_t count, nulls;
+    uint64_t n_int, n_float, n_bool, n_ts, n_str;
+    uint64_t n_num;     /* n_int + n_float */
+    double min, max;    /* over the numbers */
+    int64_t imin, imax; /* over the ints, when n_int > 0 */
+    hops_xsum sum;
+    double mean, m2;    /* Chan et al.; mean here only feeds M2 merges */
+    hops_kll *kll;      /* NULL until the first number */
+    hops_freq freq;
+} col_acc;
+
+typedef struct {
+    double n, mx, my, m2x, m2y, cxy; /* over the rows where both are numbers */
+} pair_acc;
+
+typedef struct {
+    int started;       /* 0 until the first chunk with records */
+    int k;
+    int col[CORR_MAX]; /* candidate columns, ascending */
+    int alive[CORR_MAX];
+    pair_acc *pair;    /* k * k, [a * k + b] for a < b */
+} corr_acc;
+
+typedef struct {
+    char *path;
+    hops_data_format format;
+    size_t n_cols;
+    char **names;
+    int corr_on;
+    uint64_t rows;
+    col_acc *cols;
+    corr_acc corr;
+} stats_acc;
+
+static void col_acc_init(col_acc *a, size_t exact_limit, size_t keep)
+{
+    memset(a, 0, sizeof *a);
+    hops__freq_init(&a->freq, exact_limit, keep);
+}
+
+static void col_acc_free(col_acc *a)
+{
+    if (a->kll) {
+        hops__kll_free(a->kll);
+        free(a->kll);
+    }
+    hops__freq_free(&a->freq);
+}
+
+static hops_kll *kll_new(uint64_t seed)
+{
+    hops_kll *s = malloc(sizeof *s);
+    if (s)
+        hops__kll_init(s, seed);
+    return s;
+}
+
+/* Fold B into A. SEED seeds A's sketch if it needs one. */
+static int col_acc_merge(col_acc *a, const col_acc *b, uint64_t seed)
+{
+    if (b->n_num) {
+        if (!a->n_num) {
+            a->min = b->min;
+            a->max = b->max;
+            a->mean = b->mean;
+            a->m2 = b->m2;
+        } else {
+            if (b->min < a->min)
+                a->min = b->min;
+            if (b->max > a->max)
+                a->max = b->max;
+            double na = (double)a->n_num, nb = (double)b->n_num, n = na + nb;
+            double delta = b->mean - a->mean;
+            a->mean += delta * (nb / n);
+            a->m2 += b->m2 + delta * delta * (na * nb / n);
+        }
+    }
+    if (b->n_int) {
+        if (!a->n_int) {
+            a->imin = b->imin;
+            a->imax = b->imax;
+        } else {
+            if (b->imin < a->imin)
+                a->imin = b->imin;
+            if (b->imax > a->imax)
+                a->imax = b->imax;
+        }
+    }
+    a->count += b->count;
+    a->nulls += b->nulls;
+    a->n_int += b->n_int;
+    a->n_float += b->n_float;
+    a->n_bool += b->n_bool;
+    a->n_ts += b->n_ts;
+    a->n_str += b->n_str;
+    a->n_num += b->n_num;
+    hops__xsum_merge(&a->sum, &b->sum);
+    if (b->kll) {
+        if (!a->kll && !(a->kll = kll_new(seed)))
+            return -1;
+        if (hops__kll_merge(a->kll, b->kll) != 0)
+            return -1;
+    }
+    return hops__freq_merge(&a->freq, &b->freq);
+}
+
+static void pair_merge(pair_acc *a, const pair_acc *b)
+{
+    if (b->n == 0)
+        return;
+    if (a->n == 0) {
+        *a = *b;
+        return;
+    }
+    double n = a->n + b->n, dx = b->mx - a->mx, dy = b->my - a->my, f = a->n * b->n / n;
+    a->mx += dx * (b->n / n);
+    a->my += dy * (b->n / n);
+    a->m2x += b->m2x + dx * dx * f;
+    a->m2y += b->m2y + dy * dy * f;
+    a->cxy += b->cxy + dx * dy * f;
+    a->n = n;
+}
+
+static void corr_free(corr_acc *c)
+{
+    free(c->pair);
+    memset(c, 0, sizeof *c);
+}
+
+/* Start the whole-file correlation state with candidate columns COLS. */
+static int corr_start(corr_acc *c, const int *cols, int k)
+{
+    c->started = 1;
+    c->k = k;
+    for (int a = 0; a < k; a++) {
+        c->col[a] = cols[a];
+        c->alive[a] = 1;
+    }
+    c->pair = calloc(k ? (size_t)k * (size_t)k : 1, sizeof *c->pair);
+    return c->pair ? 0 : -1;
+}
+
+/* Position of column COL among C's candidates, or -1. */
+static int corr_pos(const corr_acc *c, int col)
+{
+    for (int a = 0; a < c->k; a++)
+        if (c->col[a] == col)
+            return a;
+    return -1;
+}
+
+static void stats_acc_free(stats_acc *s)
+{
+    free(s->path);
+    for (size_t i = 0; i < s->n_cols; i++) {
+        if (s->names)
+            free(s->names[i]);
+        if (s->cols)
+            col_acc_free(&s->cols[i]);
+    }
+    free(s->names);
+    free(s->cols);
+    corr_free(&s->corr);
+    memset(s, 0, sizeof *s);
+}
+
+static hops_status stats_acc_init(stats_acc *s, const char *path, hops_data_format format,
+                                  size_t n_cols, char *const *names, int corr_on)
+{
+    memset(s, 0, sizeof *s);
+    s->path = hops__strdup(path);
+    s->format = format;
+    s->corr_on = corr_on;
+    s->names = calloc(n_cols ? n_cols : 1, sizeof *s->names);
+    s->cols = calloc(n_cols ? n_cols : 1, sizeof *s->cols);
+    if (!s->path || !s->names || !s->cols) {
+        free(s->names);
+        free(s->cols);
+        free(s->path);
+        memset(s, 0, sizeof *s);
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    }
+    s->n_cols = n_cols;
+    for (size_t i = 0; i < n_cols; i++) {
+        col_acc_init(&s->cols[i], GLOBAL_FREQ_EXACT, GLOBAL_FREQ_KEEP);
+        if (!(s->names[i] = hops__strdup(names[i]))) {
+            stats_acc_free(s);
+            return hops__error(HOPS_ENOMEM, "out of memory");
+        }
+    }
+    return HOPS_OK;
+}
+
+/* Fold the state B (of the same columns) into A. */
+static hops_status stats_acc_merge(stats_acc *a, const stats_acc *b)
+{
+    a->rows += b->rows;
+    for (size_t i = 0; i < a->n_cols; i++)
+        if (col_acc_merge(&a->cols[i], &b->cols[i], hops__mix64(i + 1)) != 0)
+            return hops__error(HOPS_ENOMEM, "out of memory");
+    if (!a->corr_on || !b->corr.started)
+        return HOPS_OK;
+    if (!a->corr.started) {
+        if (corr_start(&a->corr, b->corr.col, b->corr.k) != 0)
+            return hops__error(HOPS_ENOMEM, "out of memory");
+        memcpy(a->corr.alive, b->corr.alive, sizeof a->corr.alive);
+    }
+    int map[CORR_MAX];
+    for (int a_i = 0; a_i < a->corr.k; a_i++) {
+        int pb = corr_pos(&b->corr, a->corr.col[a_i]);
+        map[a_i] = pb;
+        if (pb < 0 || !b->corr.alive[pb])
+            a->corr.alive[a_i] = 0;
+    }
+    for (int x = 0; x < a->corr.k; x++)
+        for (int y = x + 1; y < a->corr.k; y++)
+            if (a->corr.alive[x] && a->corr.alive[y])
+                pair_merge(&a->corr.pair[x * a->corr.k + y],
+                           &b->corr.pair[map[x] * b->corr.k + map[y]]);
+    return HOPS_OK;
+}
+
+/* ---- one chunk ---- */
+
+typedef struct {
+    col_acc a;
+    double shift, s1, s2; /* sums of (x - shift) and its square over the numbers */
+} col_chunk;
+
+typedef struct chunk {
+    struct chunk *prev, *next; /* the run's live chunks */
+    int started;
+    uint64_t rows, seed;
+    col_chunk *cols;
+    int k;                 /* correlation candidates */
+    int cand[CORR_MAX];
+    int16_t *slot_of;      /* per column: candidate index, or -1 */
+    double v[CORR_MAX];    /* this row's shifted values, 0 where missing */
+    double *sxy;           /* k * k: sums of v_a v_b, a < b */
+    double *dn, *d1, *d2;  /* k * k: [j * k + a] over rows where j is missing: */
+                           /* rows, v_a, v_a^2 where a is present */
+} chunk;
+
+typedef struct {
+    const hops_stats_options *o;
+    hops_table_info info;
+    size_t n_cols;
+    stats_acc acc;
+    pthread_mutex_t lock;
+    chunk *live;
+} stats_run;
+
+static void chunk_free(stats_run *run, chunk *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < run->n_cols; i++)
+        col_acc_free(&c->cols[i].a);
+    free(c->cols);
+    free(c->slot_of);
+    free(c->sxy);
+    free(c->dn);
+    free(c->d1);
+    free(c->d2);
+    free(c);
+}
+
+static void *chunk_begin(void *ud)
+{
+    stats_run *run = ud;
+    chunk *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->cols = calloc(run->n_cols ? run->n_cols : 1, sizeof *c->cols);
+    if (!c->cols) {
+        free(c);
+        return NULL;
+    }
+    for (size_t i = 0; i < run->n_cols; i++)
+        col_acc_init(&c->cols[i].a, CHUNK_FREQ_EXACT, CHUNK_FREQ_KEEP);
+    pthread_mutex_lock(&run->lock);
+    c->next = run->live;
+    if (run->live)
+        run->live->prev = c;
+    run->live = c;
+    pthread_mutex_unlock(&run->lock);
+    return c;
+}
+
+static void chunk_unlink(stats_run *run, chunk *c)
+{
+    pthread_mutex_lock(&run->lock);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        run->live = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&run->lock);
+}
+
+static int is_number(const hops_field *f)
+{
+    double x;
+    int64_t i;
+    return hops__parse_number(f->ptr, f->len, &x, &i) != 0;
+}
+
+/* The first record of a chunk: seed its sketches from its bytes, pick its
+ * correlation candidates. */
+static hops_status chunk_start(stats_run *run, chunk *c, const hops_record *rec)
+{
+    c->started = 1;
+    c->seed = hops__hash64(rec->raw, rec->raw_len, rec->line);
+    if (!run->acc.corr_on)
+        return HOPS_OK;
+    c->slot_of = malloc(run->n_cols * sizeof *c->slot_of);
+    if (!c->slot_of)
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < run->n_cols; i++) {
+        const hops_field *f = i < rec->n_fields ? &rec->fields[i] : NULL;
+        c->slot_of[i] = -1;
+        if (c->k < CORR_MAX && (!f || f->is_null || is_number(f))) {
+            c->slot_of[i] = (int16_t)c->k;
+            c->cand[c->k++] = (int)i;
+        }
+    }
+    if (c->k < 2) {
+        c->k = 0; /* nothing to correlate; an empty candidate set */
+        return HOPS_OK;
+    }
+    c->sxy = calloc((size_t)c->k * (size_t)c->k, sizeof *c->sxy);
+    return c->sxy ? HOPS_OK : hops__error(HOPS_ENOMEM, "out of memory");
+}
+
+static inline int add_number(chunk *c, col_chunk *cc, size_t col, double x)
+{
+    col_acc *a = &cc->a;
+    if (a->n_num == 0) {
+        a->min = a->max = x;
+        cc->shift = x;
+        if (!a->kll && !(a->kll = kll_new(c->seed ^ hops__mix64(col + 1))))
+            return -1;
+    } else {
+        a->min = x < a->min ? x : a->min; /* minsd/maxsd, no branches */
+        a->max = x > a->max ? x : a->max;
+    }
+    a->n_num++;
+    hops__xsum_add(&a->sum, x);
+    double d = x - cc->shift;
+    cc->s1 += d;
+    cc->s2 += d * d;
+    return hops__kll_add(a->kll, x);
+}
+
+static int corr_row(chunk *c, uint64_t present)
+{
+    const int k = c->k;
+    const double *v = c->v;
+    for (int a = 0; a < k; a++) {
+        double va = v[a];
+        if (va == 0)
+            continue;
+        double *row = c->sxy + a * k;
+        for (int b = a + 1; b < k; b++)
+            row[b] += va * v[b];
+    }
+    uint64_t all = k == 64 ? ~0ULL : (1ULL << k) - 1;
+    if (present == all)
+        return 0;
+    if (!c->dn) {
+        size_t n = (size_t)k * (size_t)k;
+        c->dn = calloc(n, sizeof *c->dn);
+        c->d1 = calloc(n, sizeof *c->d1);
+        c->d2 = calloc(n, sizeof *c->d2);
+        if (!c->dn || !c->d1 || !c->d2)
+            return -1;
+    }
+    for (int j = 0; j < k; j++) {
+        if (present >> j & 1)
+            continue;
+        double *dn = c->dn + j * k, *d1 = c->d1 + j * k, *d2 = c->d2 + j * k;
+        for (int a = 0; a < k; a++)
+            if (present >> a & 1) {
+                dn[a] += 1;
+                d1[a] += v[a];
+                d2[a] += v[a] * v[a];
+            }
+    }
+    return 0;
+}
+
+static hops_status on_record(void *ud, void *cs, const hops_record *rec)
+{
+    stats_run *run = ud;
+    chunk *c = cs;
+    const size_t n = run->n_cols;
+    hops_status st;
+    if (!c)
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    if (rec->n_fields != n && (st = hops__record_check(&run->info, rec)) != HOPS_OK)
+        return st;
+    if (!c->started && (st = chunk_start(run, c, rec)) != HOPS_OK)
+        return st;
+    c->rows++;
+    uint64_t present = 0;
+    if (c->k)
+        memset(c->v, 0, (size_t)c->k * sizeof c->v[0]);
+    for (size_t i = 0; i < n; i++) {
+        const hops_field *f = i < rec->n_fields ? &rec->fields[i] : NULL;
+        col_chunk *cc = &c->cols[i];
+        if (!f || f->is_null) {
+            cc->a.nulls++;
+            continue;
+        }
+        const char *p = f->ptr;
+        size_t len = f->len;
+        cc->a.count++;
+        if (hops__freq_add(&cc->a.freq, p, len, hops__hash64(p, len, 0)) != 0)
+            return hops__error(HOPS_ENOMEM, "out of memory");
+        if (len == 0) {
+            cc->a.n_str++;
+            continue;
+        }
+        unsigned c0 = (unsigned char)p[0];
+        double x;
+        int64_t iv;
+        int is_true;
+        if (c0 - '0' < 10 || c0 == '-' || c0 == '+' || c0 == '.') {
+            int kind = hops__parse_number(p, len, &x, &iv);
+            if (kind == 1) {
+                col_acc *a = &cc->a;
+                if (!a->n_int)
+                    a->imin = a->imax = iv;
+                else if (iv < a->imin)
+                    a->imin = iv;
+                else if (iv > a->imax)
+                    a->imax = iv;
+                a->n_int++;
+            } else if (kind == 2) {
+                cc->a.n_float++;
+            } else {
+                double t;
+                if (hops_data_parse_timestamp(p, len, &t))
+                    cc->a.n_ts++;
+                else
+                    cc->a.n_str++;
+                continue;
+            }
+            if (add_number(c, cc, i, x) != 0)
+                return hops__error(HOPS_ENOMEM, "out of memory");
+            if (c->k) {
+                int s = c->slot_of[i];
+                if (s >= 0) {
+                    c->v[s] = x - cc->shift;
+                    present |= 1ULL << s;
+                }
+            }
+        } else if (hops_data_parse_bool(p, len, &is_true))
+            cc->a.n_bool++;
+        else
+            cc->a.n_str++;
+    }
+    if (c->k && corr_row(c, present) != 0)
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    return HOPS_OK;
+}
+
+/* The chunk's correlation sums as pairwise moments, merged into ACC. */
+static hops_status corr_merge_chunk(stats_acc *acc, const chunk *c)
+{
+    corr_acc *g = &acc->corr;
+    if (!g->started && corr_start(g, c->cand, c->k) != 0)
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    int pos[CORR_MAX]; /* chunk candidate -> global position */
+    for (int a = 0; a < c->k; a++)
+        pos[a] = corr_pos(g, c->cand[a]);
+    for (int x = 0; x < g->k; x++)
+        if (!c->slot_of || c->slot_of[g->col[x]] < 0 || c->k == 0)
+            g->alive[x] = 0;
+    const int k = c->k;
+    for (int a = 0; a < k; a++) {
+        if (pos[a] < 0 || !g->alive[pos[a]])
+            continue;
+        const col_chunk *ca = &c->cols[c->cand[a]];
+        for (int b = a + 1; b < k; b++) {
+            if (pos[b] < 0 || !g->alive[pos[b]])
+                continue;
+            const col_chunk *cb = &c->cols[c->cand[b]];
+            double dn_ab = c->dn ? c->dn[b * k + a] : 0, d1_ab = c->d1 ? c->d1[b * k + a] : 0;
+            double d2_ab = c->d2 ? c->d2[b * k + a] : 0, d1_ba = c->d1 ? c->d1[a * k + b] : 0;
+            double d2_ba = c->d2 ? c->d2[a * k + b] : 0;
+            double nn = (double)ca->a.n_num - dn_ab;
+            if (nn <= 0)
+                continue;
+            double sx = ca->s1 - d1_ab, sxx = ca->s2 - d2_ab;
+            double sy = cb->s1 - d1_ba, syy = cb->s2 - d2_ba;
+            pair_acc p;
+            p.n = nn;
+            p.mx = ca->shift + sx / nn;
+            p.my = cb->shift + sy / nn;
+            p.m2x = fmax(0, sxx - sx * sx / nn);
+            p.m2y = fmax(0, syy - sy * sy / nn);
+            p.cxy = c->sxy[a * k + b] - sx * sy / nn;
+            pair_merge(&g->pair[pos[a] * g->k + pos[b]], &p);
+        }
+    }
+    return HOPS_OK;
+}
+
+static hops_status chunk_end(void *ud, void *cs)
+{
+    stats_run *run = ud;
+    chunk *c = cs;
+    hops_status st = HOPS_OK;
+    if (!c)
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    chunk_unlink(run, c);
+    run->acc.rows += c->rows;
+    for (size_t i = 0; i < run->n_cols && st == HOPS_OK; i++) {
+        col_chunk *cc = &c->cols[i];
+        if (cc->a.n_num) {
+            double nn = (double)cc->a.n_num;
+            cc->a.mean = cc->shift + cc->s1 / nn;
+            cc->a.m2 = fmax(0, cc->s2 - cc->s1 * cc->s1 / nn);
+        }
+        if (col_acc_merge(&run->acc.cols[i], &cc->a, hops__mix64(i + 1)) != 0)
+            st = hops__error(HOPS_ENOMEM, "out of memory");
+    }
+    if (st == HOPS_OK && run->acc.corr_on && c->started)
+        st = corr_merge_chunk(&run->acc, c);
+    chunk_free(run, c);
+    return st;
+}
+
+/* ---- options, columns, the scan ---- */
+
+static const hops_stats_options default_options = HOPS_STATS_OPTIONS_INIT;
+
+static hops_status check_options(const hops_stats_options **o)
+{
+    if (!*o)
+        *o = &default_options;
+    if ((*o)->version != HOPS_STATS_OPTIONS_VERSION)
+        return hops__error(HOPS_EVERSION, "hops_stats_options version %u (this library knows %d)",
+                           (*o)->version, HOPS_STATS_OPTIONS_VERSION);
+    if ((*o)->top_k < 0 || (*o)->top_k > 1000 || (*o)->histogram_bins < 0 ||
+        (*o)->histogram_bins > 10000)
+        return hops__error(HOPS_EINVAL, "top_k must be 0..1000 and histogram_bins 0..10000");
+    return HOPS_OK;
+}
+
+/* HOPS_EINVAL naming the columns when LABEL is not one of them. */
+static hops_status check_label(const char *path, const char *label, size_t n, char *const *names)
+{
+    if (!label)
+        return HOPS_OK;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], label) == 0)
+            return HOPS_OK;
+    hops_buf b = HOPS_BUF_INIT;
+    for (size_t i = 0; i < n && b.len < 2000; i++)
+        hops__buf_printf(&b, "%s%s", i ? ", " : "", names[i]);
+    hops_status st = hops__error(HOPS_EINVAL, "%s: no column '%s' for --label; the columns are: %s",
+                                 path, label, b.data ? b.data : "(none)");
+    hops__buf_free(&b);
+    return st;
+}
+
+static hops_status stats_scan(const char *path, const hops_stats_options *o, int range,
+                              uint64_t begin, uint64_t end, stats_acc *out)
+{
+    stats_run run;
+    hops_table_info info2;
+    hops_status st;
+    memset(&run, 0, sizeof run);
+    memset(&info2, 0, sizeof info2);
+    run.o = o;
+    if ((st = hops__table_open(path, &o->read, &run.info)) != HOPS_OK)
+        return st;
+    run.n_cols = run.info.n_columns;
+    if ((st = check_label(path, o->label, run.n_cols, run.info.columns)) != HOPS_OK ||
+        (st = stats_acc_init(&run.acc, path, run.info.format, run.n_cols, run.info.columns,
+                             o->correlation != 0)) != HOPS_OK) {
+        hops__table_info_free(&run.info);
+        return st;
+    }
+    pthread_mutex_init(&run.lock, NULL);
+    hops_scan_cb cb = {&run, chunk_begin, on_record, chunk_end};
+    if (range)
+        st = hops__data_scan_range(path, &o->read, begin, end, &info2, &cb);
+    else
+        st = hops__data_scan(path, &o->read, &info2, &cb);
+    while (run.live) { /* chunks a failed scan never ended */
+        chunk *c = run.live;
+        chunk_unlink(&run, c);
+        chunk_free(&run, c);
+    }
+    pthread_mutex_destroy(&run.lock);
+    if (st == HOPS_OK && info2.n_columns != run.n_cols)
+        st = hops__error(HOPS_EPARSE, "%s: the columns changed while reading (%zu, then %zu)", path,
+                         run.n_cols, info2.n_columns);
+    hops__table_info_free(&info2);
+    hops__table_info_free(&run.info);
+    if (st != HOPS_OK) {
+        stats_acc_free(&run.acc);
+        return st;
+    }
+    *out = run.acc;
+    return HOPS_OK;
+}
+
+/* ---- the document ---- */
+
+/* A JSON string of LEN bytes; invalid UTF-8 bytes become U+FFFD. */
+static json_t *json_bytes(const char *p, size_t len)
+{
+    json_t *s = json_stringn(p, len);
+    if (s)
+        return s;
+    hops_buf b = HOPS_BUF_INIT;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)p[i];
+        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        json_t *t = n && c && i + n <= len ? json_stringn(p + i, n) : NULL;
+        if (t) {
+            hops__buf_put(&b, p + i, n);
+            json_decref(t);
+            i += n;
+        } else {
+            hops__buf_puts(&b, "\xef\xbf\xbd");
+            i++;
+        }
+    }
+    s = json_stringn(b.data ? b.data : "", b.len);
+    hops__buf_free(&b);
+    return s;
+}
+
+static json_t *real_or_null(double x) { return isfinite(x) ? json_real(x) : json_null(); }
+
+static const char *col_type(const col_acc *a)
+{
+    if (a->count == 0)
+        return "string";
+    if (a->n_num == a->count)
+        return a->n_float ? "float" : "int";
+    if (a->n_bool == a->count)
+        return "bool";
+    if (a->n_ts == a->count)
+        return "timestamp";
+    if (a->freq.exact && a->freq.n <= CATEGORY_MAX && 2 * a->freq.n <= a->count)
+        return "category";
+    return "string";
+}
+
+static int is_numeric_type(const col_acc *a)
+{
+    return a->count > 0 && a->n_num == a->count;
+}
+
+static json_t *numeric_json(const col_acc *a, int bins)
+{
+    json_t *num = json_object();
+    hops_kll_view view;
+    if (!num || !a->kll || hops__kll_view(a->kll, &view) != 0) {
+        json_decref(num);
+        return NULL;
+    }
+    int is_int = a->n_float == 0;
+    double n = (double)a->n_num;
+    json_object_set_new(num, "min", is_int ? json_integer(a->imin) : real_or_null(a->min));
+    json_object_set_new(num, "max", is_int ? json_integer(a->imax) : real_or_null(a->max));
+    json_object_set_new(num, "mean", real_or_null(hops__xsum_round(&a->sum) / n));
+    json_object_set_new(num, "std", a->n_num > 1 ? real_or_null(sqrt(a->m2 / (n - 1))) : json_null());
+    static const struct {
+        const char *name;
+        double q;
+    } qs[] = {{"p1", 0.01}, {"p25", 0.25}, {"p50", 0.5}, {"p75", 0.75}, {"p99", 0.99}};
+    json_t *quant = json_object();
+    for (size_t i = 0; i < HOPS_ARRAY_LEN(qs); i++) {
+        double v = hops__kll_quantile(&view, qs[i].q);
+        v = v < a->min ? a->min : v > a->max ? a->max : v;
+        json_object_set_new(quant, qs[i].name, real_or_null(v));
+    }
+    json_object_set_new(num, "quantiles", quant);
+    json_object_set_new(num, "quantile_rank_error", json_real(hops__kll_rank_error(a->kll)));
+
+    /* Equal-width bins over [min, max] as numpy.histogram draws them (a
+     * constant column gets [v - 0.5, v + 0.5]), counted from the sketch's
+     * CDF: exact while the sketch is, else each bin within count_error *
+     * count (twice the rank error: a bin is the difference of two ranks). */
+    double lo = a->min, hi = a->max;
+    if (lo == hi) {
+        lo -= 0.5;
+        hi += 0.5;
+    }
+    json_t *edges = json_array(), *counts = json_array();
+    double step = (hi - lo) / bins;
+    uint64_t prev = 0;
+    for (int b = 0; b <= bins; b++) {
+        double e = b == bins ? hi : (double)b * step + lo;
+        json_array_append_new(edges, real_or_null(e));
+        if (b == 0)
+            continue;
+        uint64_t r = hops__kll_rank(&view, e, b == bins);
+        json_array_append_new(counts, json_integer((json_int_t)(r - prev)));
+        prev = r;
+    }
+    json_t *hist = json_object();
+    json_object_set_new(hist, "edges", edges);
+    json_object_set_new(hist, "counts", counts);
+    json_object_set_new(hist, "count_error", json_real(2 * hops__kll_rank_error(a->kll)));
+    json_object_set_new(num, "histogram", hist);
+    hops__kll_view_free(&view);
+    return num;
+}
+
+/* [{"value", "count"}] of the LIMIT most frequent values (all when 0). */
+static json_t *values_json(const hops_freq *f, size_t limit)
+{
+    const hops_freq_entry **e;
+    json_t *arr = json_array();
+    if (!arr || hops__freq_sorted(f, &e) != 0) {
+        json_decref(arr);
+        return NULL;
+    }
+    for (size_t i = 0; i < f->n && (!limit || i < limit); i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "value", json_bytes(hops__freq_text(f, e[i]), e[i]->len));
+        json_object_set_new(o, "count", json_integer((json_int_t)e[i]->count));
+        json_array_append_new(arr, o);
+    }
+    free(e);
+    return arr;
+}
+
+static json_t *column_json(const stats_acc *s, size_t i, const hops_stats_options *o)
+{
+    const col_acc *a = &s->cols[i];
+    json_t *col = json_object();
+    double derr;
+    double distinct = hops__freq_distinct(&a->freq, &derr);
+    json_object_set_new(col, "name", json_bytes(s->names[i], strlen(s->names[i])));
+    json_object_set_new(col, "type", json_string(col_type(a)));
+    json_object_set_new(col, "count", json_integer((json_int_t)a->count));
+    json_object_set_new(col, "nulls", json_integer((json_int_t)a->nulls));
+    if (is_numeric_type(a)) {
+        json_t *num = numeric_json(a, o->histogram_bins ? o->histogram_bins : 10);
+        if (!num) {
+            json_decref(col);
+            return NULL;
+        }
+        json_object_set_new(col, "numeric", num);
+    }
+    json_object_set_new(col, "distinct", json_integer((json_int_t)llround(distinct)));
+    json_object_set_new(col, "distinct_error", json_real(derr));
+    json_t *top = values_json(&a->freq, (size_t)(o->top_k ? o->top_k : 10));
+    if (!top) {
+        json_decref(col);
+        return NULL;
+    }
+    json_object_set_new(col, "top", top);
+    json_object_set_new(col, "top_exact", json_boolean(a->freq.exact));
+    json_object_set_new(col, "top_count_error", json_integer((json_int_t)a->freq.err));
+    return col;
+}
+
+static json_t *label_json(const stats_acc *s, size_t i, const hops_stats_options *o)
+{
+    const col_acc *a = &s->cols[i];
+    json_t *lab = json_object();
+    json_t *classes = values_json(&a->freq, a->freq.exact ? 0 : (size_t)(o->top_k ? o->top_k : 10));
+    if (!classes) {
+        json_decref(lab);
+        return NULL;
+    }
+    uint64_t most = 0, least = 0;
+    for (size_t k = 0; k < a->freq.n; k++) {
+        uint64_t c = a->freq.e[k].count;
+        most = c > most ? c : most;
+        least = !least || c < least ? c : least;
+    }
+    json_object_set_new(lab, "column", json_bytes(s->names[i], strlen(s->names[i])));
+    json_object_set_new(lab, "classes", classes);
+    json_object_set_new(lab, "nulls", json_integer((json_int_t)a->nulls));
+    json_object_set_new(lab, "exact", json_boolean(a->freq.exact));
+    json_object_set_new(lab, "imbalance_ratio", a->freq.exact && least
+                                                    ? json_real((double)most / (double)least)
+                                                    : json_null());
+    return lab;
+}
+
+static json_t *corr_json(const stats_acc *s)
+{
+    const corr_acc *c = &s->corr;
+    int use[CORR_MAX], n = 0;
+    json_t *names = json_array(), *matrix = json_array(), *out = json_object();
+    for (int x = 0; x < c->k; x++)
+        if (c->alive[x] && is_numeric_type(&s->cols[c->col[x]]))
+            use[n++] = x;
+    for (int x = 0; x < n; x++) {
+        const col_acc *ca = &s->cols[c->col[use[x]]];
+        json_t *row = json_array();
+        json_array_append_new(names,
+                              json_bytes(s->names[c->col[use[x]]], strlen(s->names[c->col[use[x]]])));
+        for (int y = 0; y < n; y++) {
+            if (x == y) {
+                json_array_append_new(row, ca->n_num > 1 && ca->m2 > 0 ? json_real(1.0) : json_null());
+                continue;
+            }
+            int a = use[x] < use[y] ? use[x] : use[y], b = use[x] < use[y] ? use[y] : use[x];
+            const pair_acc *p = &c->pair[a * c->k + b];
+            double r = NAN;
+            if (p->n > 1 && p->m2x > 0 && p->m2y > 0)
+                r = p->cxy / sqrt(p->m2x * p->m2y);
+            r = r > 1 ? 1 : r < -1 ? -1 : r;
+            json_array_append_new(row, real_or_null(r));
+        }
+        json_array_append_new(matrix, row);
+    }
+    json_object_set_new(out, "columns", names);
+    json_object_set_new(out, "matrix", matrix);
+    return out;
+}
+
+static hops_status stats_document(const stats_acc *s, const hops_stats_options *o, char **out_json)
+{
+    hops_status st = check_label(s->path, o->label, s->n_cols, s->names);
+    if (st != HOPS_OK)
+        return st;
+    json_t *doc = json_object(), *cols = json_array();
+    json_object_set_new(doc, "file", json_bytes(s->path, strlen(s->path)));
+    json_object_set_new(doc, "format", json_string(s->format == HOPS_FORMAT_JSONL ? "jsonl" : "csv"));
+    json_object_set_new(doc, "rows", json_integer((json_int_t)s->rows));
+    json_object_set_new(doc, "columns", cols);
+    for (size_t i = 0; i < s->n_cols; i++) {
+        json_t *c = column_json(s, i, o);
+        if (!c) {
+            json_decref(doc);
+            return hops__error(HOPS_ENOMEM, "out of memory");
+        }
+        json_array_append_new(cols, c);
+    }
+    if (o->label) {
+        for (size_t i = 0; i < s->n_cols; i++)
+            if (strcmp(s->names[i], o->label) == 0) {
+                json_t *lab = label_json(s, i, o);
+                if (!lab) {
+                    json_decref(doc);
+                    return hops__error(HOPS_ENOMEM, "out of memory");
+                }
+                json_object_set_new(doc, "label", lab);
+                break;
+            }
+    }
+    if (o->correlation && s->corr_on)
+        json_object_set_new(doc, "correlation", corr_json(s));
+    *out_json = hops__json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    return *out_json ? HOPS_OK : hops__error(HOPS_ENOMEM, "out of memory");
+}
+
+hops_status hops_data_stats_json(const char *path, const hops_stats_options *o, char **out_json)
+{
+    stats_acc acc;
+    hops_status st;
+    if (!out_json || !path)
+        return hops__error(HOPS_EINVAL, "hops_data_stats_json: NULL argument");
+    *out_json = NULL;
+    if ((st = check_options(&o)) != HOPS_OK || (st = stats_scan(path, o, 0, 0, 0, &acc)) != HOPS_OK)
+        return st;
+    st = stats_document(&acc, o, out_json);
+    stats_acc_free(&acc);
+    return st;
+}
+
+/* ---- partial states ---- */
+
+static void col_write(hops_wr *w, const col_acc *a)
+{
+    const uint64_t counts[] = {a->count, a->nulls, a->n_int, a->n_float,
+                               a->n_bool, a->n_ts, a->n_str, a->n_num};
+    for (size_t i = 0; i < HOPS_ARRAY_LEN(counts); i++)
+        hops__wr_u64(w, counts[i]);
+    hops__wr_f64(w, a->min);
+    hops__wr_f64(w, a->max);
+    hops__wr_u64(w, (uint64_t)a->imin);
+    hops__wr_u64(w, (uint64_t)a->imax);
+    hops__xsum_write(w, &a->sum);
+    hops__wr_f64(w, a->mean);
+    hops__wr_f64(w, a->m2);
+    hops__wr_u64(w, a->kll != NULL);
+    if (a->kll)
+        hops__kll_write(w, a->kll);
+    hops__freq_write(w, &a->freq);
+}
+
+static int col_read(hops_rd *r, col_acc *a)
+{
+    uint64_t *counts[] = {&a->count, &a->nulls, &a->n_int, &a->n_float,
+                          &a->n_bool, &a->n_ts, &a->n_str, &a->n_num};
+    memset(a, 0, sizeof *a);
+    for (size_t i = 0; i < HOPS_ARRAY_LEN(counts); i++)
+        *counts[i] = hops__rd_u64(r);
+    a->min = hops__rd_f64(r);
+    a->max = hops__rd_f64(r);
+    a->imin = (int64_t)hops__rd_u64(r);
+    a->imax = (int64_t)hops__rd_u64(r);
+    hops__xsum_read(r, &a->sum);
+    a->mean = hops__rd_f64(r);
+    a->m2 = hops__rd_f64(r);
+    if (hops__rd_count(r, 1)) {
+        if (!(a->kll = malloc(sizeof *a->kll)) || hops__kll_read(r, a->kll) != 0) {
+            free(a->kll);
+            a->kll = NULL;
+            r->bad = 1;
+        }
+    }
+    if (r->bad || hops__freq_read(r, &a->freq) != 0) {
+        col_acc_free(a);
+        memset(a, 0, sizeof *a);
+        return -1;
+    }
+    if (a->n_num != a->n_int + a->n_float || a->count != a->n_num + a->n_bool + a->n_ts + a->n_str ||
+        (a->n_num && (!a->kll || a->kll->n != a->n_num)) || (!a->n_num && a->kll)) {
+        col_acc_free(a);
+        return -1;
+    }
+    return 0;
+}
+
+static void state_write(hops_wr *w, const stats_acc *s)
+{
+    hops__wr_bytes(w, STATE_MAGIC, 8);
+    hops__wr_u64(w, STATE_VERSION);
+    hops__wr_str(w, s->path);
+    hops__wr_u64(w, (uint64_t)s->format);
+    hops__wr_u64(w, s->n_cols);
+    for (size_t i = 0; i < s->n_cols; i++)
+        hops__wr_str(w, s->names[i]);
+    hops__wr_u64(w, (uint64_t)s->corr_on);
+    hops__wr_u64(w, s->rows);
+    for (size_t i = 0; i < s->n_cols; i++)
+        col_write(w, &s->cols[i]);
+    hops__wr_u64(w, (uint64_t)s->corr.started);
+    if (!s->corr.started)
+        return;
+    hops__wr_u64(w, (uint64_t)s->corr.k);
+    for (int a = 0; a < s->corr.k; a++) {
+        hops__wr_u64(w, (uint64_t)s->corr.col[a]);
+        hops__wr_u64(w, (uint64_t)s->corr.alive[a]);
+    }
+    for (int a = 0; a < s->corr.k; a++)
+        for (int b = a + 1; b < s->corr.k; b++) {
+            const pair_acc *p = &s->corr.pair[a * s->corr.k + b];
+            const double v[] = {p->n, p->mx, p->my, p->m2x, p->m2y, p->cxy};
+            for (size_t i = 0; i < HOPS_ARRAY_LEN(v); i++)
+                hops__wr_f64(w, v[i]);
+        }
+}
+
+static hops_status state_read(const char *data, size_t len, size_t which, stats_acc *s)
+{
+    hops_rd r = {(const unsigned char *)data, len, 0, 0};
+    char **names = NULL;
+    char *path = NULL;
+    size_t n_cols = 0;
+    hops_status st = HOPS_ECORRUPT;
+    const char *magic = hops__rd_bytes(&r, 8);
+    memset(s, 0, sizeof *s);
+    if (!magic || memcmp(magic, STATE_MAGIC, 8) != 0)
+        return hops__error(HOPS_ECORRUPT, "stats state %zu: not a hops stats state", which);
+    if (hops__rd_u64(&r) != STATE_VERSION)
+        return hops__error(HOPS_EVERSION, "stats state %zu: unknown version", which);
+    path = hops__rd_str(&r);
+    uint64_t format = hops__rd_count(&r, HOPS_FORMAT_JSONL);
+    n_cols = (size_t)hops__rd_count(&r, len / 8);
+    names = calloc(n_cols ? n_cols : 1, sizeof *names);
+    if (!names || !path)
+        goto out;
+    for (size_t i = 0; i < n_cols; i++)
+        if (!(names[i] = hops__rd_str(&r)))
+            goto out;
+    int corr_on = (int)hops__rd_count(&r, 1);
+    if (r.bad || stats_acc_init(s, path, (hops_data_format)format, n_cols, names, corr_on) != HOPS_OK)
+        goto out;
+    s->rows = hops__rd_u64(&r);
+    for (size_t i = 0; i < n_cols; i++) {
+        col_acc_free(&s->cols[i]);
+        if (col_read(&r, &s->cols[i]) != 0) {
+            for (size_t j = i; j < n_cols; j++) /* the rest stay freeable */
+                col_acc_init(&s->cols[j], GLOBAL_FREQ_EXACT, GLOBAL_FREQ_KEEP);
+            goto out;
+        }
+    }
+    if (hops__rd_count(&r, 1)) {
+        int k = (int)hops__rd_count(&r, CORR_MAX), cols[CORR_MAX];
+        for (int a = 0; a < k; a++) {
+            cols[a] = (int)hops__rd_count(&r, n_cols ? n_cols - 1 : 0);
+            if (a > 0 && cols[a] <= cols[a - 1])
+                r.bad = 1;
+            s->corr.alive[a] = (int)hops__rd_count(&r, 1);
+        }
+        int alive[CORR_MAX];
+        memcpy(alive, s->corr.alive, sizeof alive);
+        if (r.bad || corr_start(&s->corr, cols, k) != 0)
+            goto out;
+        memcpy(s->corr.alive, alive, sizeof alive);
+        for (int a = 0; a < k; a++)
+            for (int b = a + 1; b < k; b++) {
+                pair_acc *p = &s->corr.pair[a * k + b];
+                double *v[] = {&p->n, &p->mx, &p->my, &p->m2x, &p->m2y, &p->cxy};
+                for (size_t i = 0; i < HOPS_ARRAY_LEN(v); i++)
+                    *v[i] = hops__rd_f64(&r);
+            }
+    }
+    if (!r.bad && r.pos == r.len)
+        st = HOPS_OK;
+out:
+    for (size_t i = 0; names && i < n_cols; i++)
+        free(names[i]);
+    free(names);
+    free(path);
+    if (st != HOPS_OK) {
+        stats_acc_free(s);
+        return hops__error(HOPS_ECORRUPT, "stats state %zu: truncated or damaged", which);
+    }
+    return HOPS_OK;
+}
+
+hops_status hops_data_stats_partial(const char *path, const hops_stats_options *o, uint64_t begin,
+                                    uint64_t end, char **state_out, size_t *len_out)
+{
+    stats_acc acc;
+    hops_status st;
+    hops_wr w = {HOPS_BUF_INIT, 0};
+    if (!path || !state_out || !len_out)
+        return hops__error(HOPS_EINVAL, "hops_data_stats_partial: NULL argument");
+    *state_out = NULL;
+    *len_out = 0;
+    if ((st = check_options(&o)) != HOPS_OK)
+        return st;
+    if (end < begin)
+        return hops__error(HOPS_EINVAL, "byte range [%llu, %llu) is backwards",
+                           (unsigned long long)begin, (unsigned long long)end);
+    if ((st = stats_scan(path, o, 1, begin, end, &acc)) != HOPS_OK)
+        return st;
+    state_write(&w, &acc);
+    stats_acc_free(&acc);
+    if (w.failed) {
+        hops__buf_free(&w.b);
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    }
+    *len_out = w.b.len;
+    *state_out = hops__buf_detach(&w.b);
+    return HOPS_OK;
+}
+
+hops_status hops_data_stats_merge_json(const char *const *states, const size_t *lens, size_t n,
+                                       const hops_stats_options *o, char **out_json)
+{
+    stats_acc all, one;
+    hops_status st;
+    if (!out_json || (n && (!states || !lens)))
+        return hops__error(HOPS_EINVAL, "hops_data_stats_merge_json: NULL argument");
+    *out_json = NULL;
+    if ((st = check_options(&o)) != HOPS_OK)
+        return st;
+    if (n == 0)
+        return hops__error(HOPS_EINVAL, "no stats states to merge");
+    if ((st = state_read(states[0], lens[0], 0, &all)) != HOPS_OK)
+        return st;
+    for (size_t i = 1; i < n && st == HOPS_OK; i++) {
+        if ((st = state_read(states[i], lens[i], i, &one)) != HOPS_OK)
+            break;
+        int same = one.n_cols == all.n_cols && one.corr_on == all.corr_on;
+        for (size_t c = 0; same && c < all.n_cols; c++)
+            same = strcmp(one.names[c], all.names[c]) == 0;
+        st = same ? stats_acc_merge(&all, &one)
+                  : hops__error(HOPS_ECORRUPT, "stats state %zu: other columns than state 0", i);
+        stats_acc_free(&one);
+    }
+    if (st == HOPS_OK)
+        st = stats_document(&all, o, out_json);
+    stats_acc_free(&all);
+    return st;
+}

@@ -1,0 +1,650 @@
+/* Unit tests for the summaries behind `hops data stats` (src/data/sketch.h):
+ * the number parser against strtod, the exact sum against integer
+ * arithmetic, and each sketch's accuracy within its stated error, its merge
+ * against a single stream, and its serialisation round trip. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/sketch.h"
+
+/* A deterministic generator for the tests (xorshift64*). */
+static uint64_t rng_state = 88172645463325252ULL;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ULL;
+}
+static double rnd01(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
+static double rnd_normal(void)
+{
+    double u = rnd01() + 1e-300, v = rnd01();
+    return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+/* ---- numbers ---- */
+
+static void check_parse(const char *s)
+{
+    double got = 0, want;
+    char *end;
+    int ok = hops__parse_double(s, strlen(s), &got);
+    want = strtod(s, &end);
+    if (*end || !isfinite(want)) {
+        assert_false(ok);
+        return;
+    }
+    if (!ok || memcmp(&got, &want, sizeof got) != 0)
+        fail_msg("'%s': got %.17g (ok %d), strtod %.17g", s, got, ok, want);
+}
+
+static void test_parse_double_matches_strtod(void **state)
+{
+    (void)state;
+    char buf[80];
+    /* Random significands of 1..20 digits, decimal points anywhere, exponents
+     * from -40 to 320: the fast path, Eisel-Lemire, and the fallbacks. */
+    for (int i = 0; i < 600000; i++) {
+        int digits = 1 + (int)(rnd() % 20), dot = (int)(rnd() % (unsigned)(digits + 2)) - 1;
+        size_t n = 0;
+        if (rnd() % 4 == 0)
+            buf[n++] = rnd() % 2 ? '-' : '+';
+        for (int d = 0; d < digits; d++) {
+            if (d == dot)
+                buf[n++] = '.';
+            buf[n++] = (char)('0' + (d == 0 && rnd() % 3 ? 1 + rnd() % 9 : rnd() % 10));
+        }
+        if (rnd() % 3 == 0)
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "e%d", (int)(rnd() % 361) - 40);
+        buf[n] = '\0';
+        check_parse(buf);
+    }
+    /* Doubles printed with 17 and with shortest digits read back exactly. */
+    for (int i = 0; i < 200000; i++) {
+        uint64_t bits = rnd() & ~(1ULL << 63);
+        double x;
+        memcpy(&x, &bits, 8);
+        if (!isfinite(x))
+            continue;
+        snprintf(buf, sizeof buf, "%.17g", x);
+        check_parse(buf);
+        snprintf(buf, sizeof buf, "%.15g", rnd_normal() * 1000);
+        check_parse(buf);
+    }
+    static const char *const edge[] = {
+        "0", "-0", "0.0", ".5", "5.", "1e308", "1.7976931348623157e308", "1e309", "4.9e-324",
+        "2.2250738585072014e-308", "2.2250738585072011e-308", "9007199254740993",
+        "9007199254740992.5", "7.3177701707893310e+15", "0.1", "1e-30", "123456789012345678901234",
+        "0.000000000000000000000000000000000001", "1E5", "1e+5", "00001.5", "1e-400"};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
+        check_parse(edge[i]);
+}
+
+static void test_parse_double_rejects(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"", "+", "-", ".", "e5", "1e", "1e+", "nan", "inf", "NaN",
+                                      "Infinity", "0x10", " 1", "1 ", "1.2.3", "--1", "1,5", "1e5x",
+                                      "1e999", "-1e999", "abc", "1-2"};
+    double x;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (hops__parse_double(bad[i], strlen(bad[i]), &x))
+            fail_msg("'%s' parsed as %g", bad[i], x);
+}
+
+static void test_parse_int64(void **state)
+{
+    (void)state;
+    int64_t v;
+    assert_true(hops__parse_int64("9223372036854775807", 19, &v));
+    assert_true(v == INT64_MAX);
+    assert_true(hops__parse_int64("-9223372036854775808", 20, &v));
+    assert_true(v == INT64_MIN);
+    assert_false(hops__parse_int64("9223372036854775808", 19, &v));
+    assert_false(hops__parse_int64("-9223372036854775809", 20, &v));
+    assert_false(hops__parse_int64("99999999999999999999", 20, &v));
+    assert_true(hops__parse_int64("+5", 2, &v) && v == 5);
+    assert_true(hops__parse_int64("007", 3, &v) && v == 7);
+    assert_false(hops__parse_int64("", 0, &v));
+    assert_false(hops__parse_int64("-", 1, &v));
+    assert_false(hops__parse_int64("1.0", 3, &v));
+    assert_false(hops__parse_int64("1e3", 3, &v));
+    /* The combined parser agrees: 1 for integers, 2 for other numbers. */
+    double x;
+    assert_int_equal(hops__parse_number("-42", 3, &x, &v), 1);
+    assert_true(v == -42 && x == -42.0);
+    assert_int_equal(hops__parse_number("9223372036854775807", 19, &x, &v), 1);
+    assert_true(v == INT64_MAX && x == 9223372036854775808.0);
+    assert_int_equal(hops__parse_number("9223372036854775808", 19, &x, &v), 2);
+    assert_true(x == 9223372036854775808.0);
+    assert_int_equal(hops__parse_number("12345678901234567890123", 23, &x, &v), 2);
+    assert_true(x == 12345678901234567890123.0);
+    assert_int_equal(hops__parse_number("1.0", 3, &x, &v), 2);
+    assert_int_equal(hops__parse_number("1e3", 3, &x, &v), 2);
+    assert_true(x == 1000.0);
+    assert_int_equal(hops__parse_number("0", 1, &x, &v), 1);
+    assert_int_equal(hops__parse_number("x1", 2, &x, &v), 0);
+    assert_int_equal(hops__parse_number("", 0, &x, &v), 0);
+}
+
+/* ---- exact sum ---- */
+
+static void test_xsum_exact(void **state)
+{
+    (void)state;
+    hops_xsum s;
+    memset(&s, 0, sizeof s);
+    hops__xsum_add(&s, 1e16);
+    hops__xsum_add(&s, 1.0);
+    hops__xsum_add(&s, -1e16);
+    assert_true(hops__xsum_round(&s) == 1.0); /* a plain double sum gives 0 */
+
+    memset(&s, 0, sizeof s);
+    hops__xsum_add(&s, 1e300);
+    hops__xsum_add(&s, 1e-300);
+    hops__xsum_add(&s, -1e300);
+    assert_true(hops__xsum_round(&s) == 1e-300);
+
+    memset(&s, 0, sizeof s);
+    for (int i = 0; i < 3; i++)
+        hops__xsum_add(&s, 4.9e-324);
+    assert_true(hops__xsum_round(&s) == 3 * 4.9e-324);
+
+    memset(&s, 0, sizeof s);
+    hops__xsum_add(&s, DBL_MAX);
+    hops__xsum_add(&s, DBL_MAX);
+    assert_true(isinf(hops__xsum_round(&s)) && hops__xsum_round(&s) > 0);
+    hops__xsum_add(&s, -DBL_MAX);
+    assert_true(hops__xsum_round(&s) == DBL_MAX); /* exact again after the overflow */
+
+    memset(&s, 0, sizeof s);
+    assert_true(hops__xsum_round(&s) == 0.0);
+    hops__xsum_add(&s, -2.5);
+    assert_true(hops__xsum_round(&s) == -2.5);
+
+    /* Ties round to even: 2^53 + 1 is halfway between 2^53 and 2^53 + 2. */
+    memset(&s, 0, sizeof s);
+    hops__xsum_add(&s, 9007199254740992.0);
+    hops__xsum_add(&s, 1.0);
+    assert_true(hops__xsum_round(&s) == 9007199254740992.0);
+    hops__xsum_add(&s, 1.0);
+    hops__xsum_add(&s, 1.0);
+    assert_true(hops__xsum_round(&s) == 9007199254740996.0); /* 2^53 + 3 -> + 4 */
+}
+
+/* Sums of multiples of 2^-20 below 2^40 are exact in int64: the reference. */
+static void test_xsum_random_matches_integer_sum(void **state)
+{
+    (void)state;
+    for (int trial = 0; trial < 50; trial++) {
+        hops_xsum whole, parts[7];
+        memset(&whole, 0, sizeof whole);
+        memset(parts, 0, sizeof parts);
+        int64_t ref = 0;
+        int n = 1 + (int)(rnd() % 20000);
+        for (int i = 0; i < n; i++) {
+            int64_t k = (int64_t)(rnd() % (1ULL << 40)) - (int64_t)(1ULL << 39);
+            if (trial % 2)
+                k >>= rnd() % 40; /* mixed magnitudes */
+            double x = ldexp((double)k, -20);
+            ref += k;
+            hops__xsum_add(&whole, x);
+            hops__xsum_add(&parts[rnd() % 7], x);
+        }
+        double want = ldexp((double)ref, -20);
+        assert_true(hops__xsum_round(&whole) == want);
+        hops_xsum merged;
+        memset(&merged, 0, sizeof merged);
+        for (int p = 6; p >= 0; p--)
+            hops__xsum_merge(&merged, &parts[p]);
+        assert_true(hops__xsum_round(&merged) == want);
+
+        hops_wr w = {HOPS_BUF_INIT, 0};
+        hops__xsum_write(&w, &whole);
+        hops_rd r = {(const unsigned char *)w.b.data, w.b.len, 0, 0};
+        hops_xsum back;
+        hops__xsum_read(&r, &back);
+        assert_false(r.bad);
+        assert_true(hops__xsum_round(&back) == want);
+        hops__buf_free(&w.b);
+    }
+}
+
+/* The order and split of a sum of arbitrary doubles never changes it. */
+static void test_xsum_order_independent(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    static double v[N];
+    for (int i = 0; i < N; i++)
+        v[i] = rnd_normal() * pow(10, (double)(rnd() % 40) - 20);
+    hops_xsum a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    for (int i = 0; i < N; i++)
+        hops__xsum_add(&a, v[i]);
+    for (int i = N - 1; i >= 0; i--)
+        hops__xsum_add(&b, v[i]);
+    double x = hops__xsum_round(&a), y = hops__xsum_round(&b);
+    assert_memory_equal(&x, &y, sizeof x);
+}
+
+/* ---- KLL ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The worst normalized rank error of the sketch's quantiles on sorted data. */
+static double worst_rank_error(const hops_kll *s, const double *sorted, size_t n)
+{
+    hops_kll_view v;
+    double worst = 0;
+    assert_int_equal(hops__kll_view(s, &v), 0);
+    for (int i = 1; i < 100; i++) {
+        double q = i / 100.0, x = hops__kll_quantile(&v, q);
+        size_t lo = 0, hi = n; /* rank range of x: [#< x, #<= x] */
+        size_t a = 0, b = n;
+        while (a < b) {
+            size_t m = (a + b) / 2;
+            if (sorted[m] < x)
+                a = m + 1;
+            else
+                b = m;
+        }
+        lo = a;
+        b = n;
+        while (a < b) {
+            size_t m = (a + b) / 2;
+            if (sorted[m] <= x)
+                a = m + 1;
+            else
+                b = m;
+        }
+        hi = a;
+        double target = q * (double)n, err = 0;
+        if (target < (double)lo)
+            err = (double)lo - target;
+        else if (target > (double)hi)
+            err = target - (double)hi;
+        err /= (double)n;
+        worst = err > worst ? err : worst;
+    }
+    hops__kll_view_free(&v);
+    return worst;
+}
+
+static void test_kll_accuracy(void **state)
+{
+    (void)state;
+    enum { N = 1000000 };
+    double *data = malloc(N * sizeof *data), *sorted = malloc(N * sizeof *sorted);
+    assert_non_null(data);
+    assert_non_null(sorted);
+    for (int dist = 0; dist < 5; dist++) {
+        for (int i = 0; i < N; i++) {
+            switch (dist) {
+            case 0: data[i] = rnd01(); break;
+            case 1: data[i] = rnd_normal(); break;
+            case 2: data[i] = exp(rnd_normal() * 3); break;     /* heavy tail */
+            case 3: data[i] = (double)i; break;                /* sorted input */
+            default: data[i] = (double)(rnd() % 20); break;    /* heavy ties */
+            }
+        }
+        hops_kll s;
+        hops__kll_init(&s, (uint64_t)dist + 1);
+        for (int i = 0; i < N; i++)
+            assert_int_equal(hops__kll_add(&s, data[i]), 0);
+        memcpy(sorted, data, N * sizeof *data);
+        qsort(sorted, N, sizeof *sorted, cmp_double);
+        double eps = hops__kll_rank_error(&s), worst = worst_rank_error(&s, sorted, N);
+        assert_true(eps > 0.004 && eps < 0.01);
+        if (worst > eps)
+            fail_msg("distribution %d: rank error %.5f beyond the stated %.5f", dist, worst, eps);
+        assert_true(s.n == N);
+        /* Bounded memory: a few k items whatever n. */
+        size_t held = 0;
+        for (uint32_t h = 0; h < s.n_levels; h++)
+            held += s.lv[h].len;
+        assert_true(held < 4 * HOPS_KLL_K + HOPS_KLL_BUF);
+        hops__kll_free(&s);
+    }
+    free(data);
+    free(sorted);
+}
+
+static void test_kll_merge_and_roundtrip(void **state)
+{
+    (void)state;
+    enum { N = 300000, PARTS = 37 };
+    double *data = malloc(N * sizeof *data), *sorted = malloc(N * sizeof *sorted);
+    hops_kll parts[PARTS], all, merged;
+    assert_non_null(data);
+    assert_non_null(sorted);
+    hops__kll_init(&all, 7);
+    hops__kll_init(&merged, 8);
+    for (int p = 0; p < PARTS; p++)
+        hops__kll_init(&parts[p], 100 + (uint64_t)p);
+    for (int i = 0; i < N; i++) {
+        data[i] = rnd_normal() * 10 + 3;
+        assert_int_equal(hops__kll_add(&all, data[i]), 0);
+        assert_int_equal(hops__kll_add(&parts[(size_t)i * PARTS / N], data[i]), 0);
+    }
+    for (int p = 0; p < PARTS; p++)
+        assert_int_equal(hops__kll_merge(&merged, &parts[p]), 0);
+    memcpy(sorted, data, N * sizeof *data);
+    qsort(sorted, N, sizeof *sorted, cmp_double);
+    assert_true(merged.n == N);
+    double eps = hops__kll_rank_error(&merged);
+    assert_true(worst_rank_error(&all, sorted, N) <= eps);
+    assert_true(worst_rank_error(&merged, sorted, N) <= eps);
+
+    hops_wr w = {HOPS_BUF_INIT, 0};
+    hops__kll_write(&w, &merged);
+    assert_false(w.failed);
+    hops_rd r = {(const unsigned char *)w.b.data, w.b.len, 0, 0};
+    hops_kll back;
+    assert_int_equal(hops__kll_read(&r, &back), 0);
+    assert_int_equal(r.pos, w.b.len);
+    hops_kll_view v1, v2;
+    assert_int_equal(hops__kll_view(&merged, &v1), 0);
+    assert_int_equal(hops__kll_view(&back, &v2), 0);
+    for (int i = 0; i <= 100; i++)
+        assert_true(hops__kll_quantile(&v1, i / 100.0) == hops__kll_quantile(&v2, i / 100.0));
+    hops__kll_view_free(&v1);
+    hops__kll_view_free(&v2);
+    /* A damaged state is refused, not trusted: truncated, or a level out of order. */
+    for (size_t cut = 0; cut < w.b.len; cut += 97) {
+        hops_rd t = {(const unsigned char *)w.b.data, cut, 0, 0};
+        hops_kll bad;
+        assert_int_equal(hops__kll_read(&t, &bad), -1);
+    }
+    hops__kll_free(&back);
+    hops__buf_free(&w.b);
+    for (int p = 0; p < PARTS; p++)
+        hops__kll_free(&parts[p]);
+    hops__kll_free(&all);
+    hops__kll_free(&merged);
+    free(data);
+    free(sorted);
+}
+
+/* Below the buffer size nothing is compacted: quantiles are numpy's linear
+ * interpolation and ranks are exact counts. */
+static void test_kll_exact_small(void **state)
+{
+    (void)state;
+    double v[] = {5, 1, 4, 2, 3, 10};
+    hops_kll s;
+    hops_kll_view view;
+    hops__kll_init(&s, 1);
+    for (size_t i = 0; i < 6; i++)
+        hops__kll_add(&s, v[i]);
+    assert_true(hops__kll_rank_error(&s) == 0);
+    assert_int_equal(hops__kll_view(&s, &view), 0);
+    assert_true(view.exact);
+    assert_true(hops__kll_quantile(&view, 0.5) == 3.5);
+    assert_true(hops__kll_quantile(&view, 0.0) == 1);
+    assert_true(hops__kll_quantile(&view, 1.0) == 10);
+    assert_true(fabs(hops__kll_quantile(&view, 0.9) - 7.5) < 1e-12); /* between 5 and 10 */
+    assert_int_equal(hops__kll_rank(&view, 4, 0), 3);
+    assert_int_equal(hops__kll_rank(&view, 4, 1), 4);
+    assert_int_equal(hops__kll_rank(&view, 100, 1), 6);
+    hops__kll_view_free(&view);
+    hops__kll_free(&s);
+
+    hops__kll_init(&s, 1);
+    assert_int_equal(hops__kll_view(&s, &view), 0);
+    assert_true(isnan(hops__kll_quantile(&view, 0.5)));
+    hops__kll_view_free(&view);
+    hops__kll_free(&s);
+}
+
+/* ---- HyperLogLog ---- */
+
+static void test_hll_accuracy_and_merge(void **state)
+{
+    (void)state;
+    static const int sizes[] = {10, 1000, 20000, 300000, 3000000};
+    double se = hops__hll_std_error();
+    assert_true(fabs(se - 0.008125) < 1e-9);
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        hops_hll *all = calloc(1, sizeof *all), *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+        assert_non_null(all);
+        assert_non_null(a);
+        assert_non_null(b);
+        for (int i = 0; i < sizes[t]; i++) {
+            char key[32];
+            int n = snprintf(key, sizeof key, "v%zu-%d", t, i);
+            uint64_t h = hops__hash64(key, (size_t)n, 0);
+            hops__hll_add(all, h);
+            hops__hll_add(i % 3 ? a : b, h);
+            hops__hll_add(a, h * (i % 2)); /* duplicates (and 0) change nothing much */
+        }
+        hops__hll_add(b, hops__hash64("v0-0", 4, 0));
+        double est = hops__hll_estimate(all), n = sizes[t];
+        if (fabs(est - n) > 3 * se * n + 1)
+            fail_msg("n=%d: estimate %.1f beyond 3 standard errors", sizes[t], est);
+        /* Merge is a register max: the union sketch exactly. */
+        hops_hll *u = calloc(1, sizeof *u);
+        assert_non_null(u);
+        for (int i = 0; i < sizes[t]; i++) {
+            char key[32];
+            int k = snprintf(key, sizeof key, "v%zu-%d", t, i);
+            hops__hll_add(u, hops__hash64(key, (size_t)k, 0));
+        }
+        hops__hll_add(u, 0);
+        hops__hll_add(u, hops__hash64("v0-0", 4, 0));
+        hops__hll_merge(a, b);
+        assert_memory_equal(a->reg, u->reg, HOPS_HLL_M);
+        free(all);
+        free(a);
+        free(b);
+        free(u);
+    }
+}
+
+static void test_hash_spreads_bits(void **state)
+{
+    (void)state;
+    /* Every output bit flips for about half of one-bit input changes. */
+    int flips[64] = {0};
+    const int trials = 4000;
+    for (int t = 0; t < trials; t++) {
+        char key[24];
+        int n = snprintf(key, sizeof key, "%d", t * 7919);
+        uint64_t h1 = hops__hash64(key, (size_t)n, 0);
+        key[t % n] ^= (char)(1 << (t % 7));
+        uint64_t d = h1 ^ hops__hash64(key, (size_t)n, 0);
+        for (int b = 0; b < 64; b++)
+            flips[b] += (int)(d >> b & 1);
+    }
+    for (int b = 0; b < 64; b++)
+        assert_true(flips[b] > trials * 0.4 && flips[b] < trials * 0.6);
+    /* Every length path, and no reads past the end (ASan). */
+    char buf[200];
+    for (int i = 0; i < 200; i++)
+        buf[i] = (char)i;
+    for (size_t len = 0; len <= 200; len++) {
+        char *copy = malloc(len ? len : 1);
+        memcpy(copy, buf, len);
+        assert_true(hops__hash64(copy, len, 0) == hops__hash64(buf, len, 0));
+        if (len)
+            assert_true(hops__hash64(copy, len, 0) != hops__hash64(buf, len - 1, 0));
+        free(copy);
+    }
+}
+
+/* ---- value counts ---- */
+
+static void add_str(hops_freq *f, const char *s)
+{
+    assert_int_equal(hops__freq_add(f, s, strlen(s), hops__hash64(s, strlen(s), 0)), 0);
+}
+
+static uint64_t count_of(const hops_freq *f, const char *s)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(hops__freq_text(f, &f->e[i]), s) == 0)
+            return f->e[i].count;
+    return 0;
+}
+
+static void test_freq_exact(void **state)
+{
+    (void)state;
+    hops_freq f, a, b;
+    hops__freq_init(&f, 100, 10);
+    hops__freq_init(&a, 100, 10);
+    hops__freq_init(&b, 100, 10);
+    for (int i = 0; i < 5000; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", (i * 37) % 60);
+        add_str(&f, key);
+        add_str(i < 1234 ? &a : &b, key);
+    }
+    add_str(&f, ""); /* the empty string is a value too */
+    add_str(&b, "");
+    double err;
+    assert_true(f.exact);
+    assert_true(hops__freq_distinct(&f, &err) == 61 && err == 0);
+    assert_true(count_of(&f, "k0") == 84 && count_of(&f, "k59") == 83 && count_of(&f, "") == 1);
+    assert_int_equal(hops__freq_merge(&a, &b), 0);
+    assert_true(a.exact && a.n == 61);
+    for (size_t i = 0; i < f.n; i++)
+        assert_true(count_of(&a, hops__freq_text(&f, &f.e[i])) == f.e[i].count);
+    const hops_freq_entry **e;
+    assert_int_equal(hops__freq_sorted(&a, &e), 0);
+    assert_string_equal(hops__freq_text(&a, e[0]), "k0"); /* 84, the most */
+    assert_true(e[60]->count == 1);
+    for (size_t i = 1; i < a.n; i++)
+        assert_true(e[i - 1]->count >= e[i]->count);
+    free(e);
+    hops__freq_free(&f);
+    hops__freq_free(&a);
+    hops__freq_free(&b);
+}
+
+/* Past the exact limit: heavy hitters survive with counts at most ERR low,
+ * ERR <= n / (keep + 1), and the distinct count comes from the HLL. */
+static void test_freq_heavy_hitters(void **state)
+{
+    (void)state;
+    enum { N = 400000, PARTS = 9 };
+    hops_freq whole, parts[PARTS], merged;
+    hops__freq_init(&whole, 1000, 64);
+    hops__freq_init(&merged, 1000, 64);
+    for (int p = 0; p < PARTS; p++)
+        hops__freq_init(&parts[p], 500, 32);
+    uint64_t truth[5] = {0};
+    for (int i = 0; i < N; i++) {
+        char key[24];
+        uint64_t r = rnd() % 100;
+        if (r < 20) { /* five values with 4% each */
+            snprintf(key, sizeof key, "heavy%d", (int)(r % 5));
+            truth[r % 5]++;
+        } else
+            snprintf(key, sizeof key, "u%d", i);
+        add_str(&whole, key);
+        add_str(&parts[(size_t)i * PARTS / N], key);
+    }
+    for (int p = 0; p < PARTS; p++)
+        assert_int_equal(hops__freq_merge(&merged, &parts[p]), 0);
+    hops_freq *fs[] = {&whole, &merged};
+    for (int k = 0; k < 2; k++) {
+        hops_freq *f = fs[k];
+        assert_false(f->exact);
+        assert_true(f->err <= N / (f->keep + 1));
+        assert_true(f->n <= 2 * f->keep);
+        for (int h = 0; h < 5; h++) {
+            char key[24];
+            snprintf(key, sizeof key, "heavy%d", h);
+            uint64_t c = count_of(f, key);
+            assert_true(c <= truth[h] && c + f->err >= truth[h]);
+        }
+        double err, d = hops__freq_distinct(f, &err), want = N * 0.8 + 5;
+        assert_true(err > 0 && fabs(d - want) < 3 * err * want);
+
+        hops_wr w = {HOPS_BUF_INIT, 0};
+        hops__freq_write(&w, f);
+        hops_rd r = {(const unsigned char *)w.b.data, w.b.len, 0, 0};
+        hops_freq back;
+        assert_int_equal(hops__freq_read(&r, &back), 0);
+        assert_int_equal(r.pos, w.b.len);
+        assert_true(back.n == f->n && back.err == f->err && !back.exact);
+        for (size_t i = 0; i < f->n; i++)
+            assert_true(count_of(&back, hops__freq_text(f, &f->e[i])) == f->e[i].count);
+        double e2;
+        assert_true(hops__freq_distinct(&back, &e2) == d);
+        for (size_t cut = 0; cut < w.b.len; cut += 1013) {
+            hops_rd t = {(const unsigned char *)w.b.data, cut, 0, 0};
+            hops_freq bad;
+            assert_int_equal(hops__freq_read(&t, &bad), -1);
+        }
+        hops__freq_free(&back);
+        hops__buf_free(&w.b);
+    }
+    hops__freq_free(&whole);
+    hops__freq_free(&merged);
+    for (int p = 0; p < PARTS; p++)
+        hops__freq_free(&parts[p]);
+}
+
+/* An exact table merged with an approximate one: the distinct count still
+ * covers the exact side's values. */
+static void test_freq_mixed_merge(void **state)
+{
+    (void)state;
+    hops_freq a, b;
+    hops__freq_init(&a, 100, 10);
+    hops__freq_init(&b, 100, 10);
+    for (int i = 0; i < 50; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "a%d", i);
+        add_str(&a, key);
+    }
+    for (int i = 0; i < 5000; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "b%d", i);
+        add_str(&b, key);
+    }
+    assert_true(a.exact && !b.exact);
+    assert_int_equal(hops__freq_merge(&a, &b), 0);
+    double err, d = hops__freq_distinct(&a, &err);
+    assert_false(a.exact);
+    assert_true(fabs(d - 5050) < 3 * err * 5050);
+    hops__freq_free(&a);
+    hops__freq_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_double_matches_strtod),
+        cmocka_unit_test(test_parse_double_rejects),
+        cmocka_unit_test(test_parse_int64),
+        cmocka_unit_test(test_xsum_exact),
+        cmocka_unit_test(test_xsum_random_matches_integer_sum),
+        cmocka_unit_test(test_xsum_order_independent),
+        cmocka_unit_test(test_kll_accuracy),
+        cmocka_unit_test(test_kll_merge_and_roundtrip),
+        cmocka_unit_test(test_kll_exact_small),
+        cmocka_unit_test(test_hll_accuracy_and_merge),
+        cmocka_unit_test(test_hash_spreads_bits),
+        cmocka_unit_test(test_freq_exact),
+        cmocka_unit_test(test_freq_heavy_hitters),
+        cmocka_unit_test(test_freq_mixed_merge),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
