@@ -43,19 +43,23 @@ static const char usage[] =
     "that is not a well-formed table (the message names file:line:column); 4 no such\n"
     "file or dataset.\n";
 
-static void fmt(const json_t *v, char *out, size_t n) { cli_format_value(v, out, n); }
+static void fmt(const json_t *v, char *out, size_t n)
+{
+    cli_format_value(v, out, n);
+}
 
 static void print_columns(const json_t *doc)
 {
-    static const char *const headers[] = {"COLUMN", "TYPE", "COUNT", "NULLS", "MIN", "MAX",
-                                          "MEAN", "STD", "P50", "DISTINCT", "TOP"};
+    static const char *const headers[] = {"COLUMN", "TYPE", "COUNT", "NULLS",    "MIN", "MAX",
+                                          "MEAN",   "STD",  "P50",   "DISTINCT", "TOP"};
     cli_table *t = cli_table_new(sizeof headers / sizeof headers[0], headers);
     const json_t *cols = json_object_get(doc, "columns");
     size_t i;
     json_t *col;
-    json_array_foreach(cols, i, col) {
+    json_array_foreach(cols, i, col)
+    {
         char count[32], nulls[32], min[64] = "", max[64] = "", mean[64] = "", sd[64] = "",
-             p50[64] = "", distinct[40], top[160] = "";
+                                   p50[64] = "", distinct[40], top[160] = "";
         const json_t *num = json_object_get(col, "numeric");
         fmt(json_object_get(col, "count"), count, sizeof count);
         fmt(json_object_get(col, "nulls"), nulls, sizeof nulls);
@@ -69,15 +73,27 @@ static void print_columns(const json_t *doc)
         double derr = json_real_value(json_object_get(col, "distinct_error"));
         snprintf(distinct, sizeof distinct, "%s%lld", derr > 0 ? "~" : "",
                  (long long)json_integer_value(json_object_get(col, "distinct")));
+        /* The most frequent value, when it says something: seen more than
+         * once, and more often than the summary's error allows for. */
         const json_t *first = json_array_get(json_object_get(col, "top"), 0);
-        if (first)
+        json_int_t tc = json_integer_value(json_object_get(first, "count"));
+        int exact = json_is_true(json_object_get(col, "top_exact"));
+        if (first && tc > 1 &&
+            (exact || tc > json_integer_value(json_object_get(col, "top_count_error"))))
             snprintf(top, sizeof top, "%s (%s%lld)",
                      json_string_value(json_object_get(first, "value")),
-                     json_is_true(json_object_get(col, "top_exact")) ? "" : ">=",
-                     (long long)json_integer_value(json_object_get(first, "count")));
+                     exact ? "" : ">=", (long long)tc);
         const char *cells[] = {json_string_value(json_object_get(col, "name")),
                                json_string_value(json_object_get(col, "type")),
-                               count, nulls, min, max, mean, sd, p50, distinct, top};
+                               count,
+                               nulls,
+                               min,
+                               max,
+                               mean,
+                               sd,
+                               p50,
+                               distinct,
+                               top};
         cli_table_add(t, cells);
     }
     cli_table_print(t, cli_term_width());
@@ -91,8 +107,7 @@ static void print_label(const json_t *label)
     json_int_t total = 0;
     size_t i;
     json_t *c;
-    json_array_foreach(classes, i, c)
-        total += json_integer_value(json_object_get(c, "count"));
+    json_array_foreach(classes, i, c) total += json_integer_value(json_object_get(c, "count"));
     printf("\nLabel %s: %zu classes", json_string_value(json_object_get(label, "column")),
            json_array_size(classes));
     const json_t *ratio = json_object_get(label, "imbalance_ratio");
@@ -105,7 +120,8 @@ static void print_label(const json_t *label)
         printf("; %lld rows without a label", (long long)nulls);
     printf("\n");
     cli_table *t = cli_table_new(3, headers);
-    json_array_foreach(classes, i, c) {
+    json_array_foreach(classes, i, c)
+    {
         char count[32], share[32];
         json_int_t n = json_integer_value(json_object_get(c, "count"));
         snprintf(count, sizeof count, "%lld", (long long)n);
@@ -125,7 +141,8 @@ static void print_report(const json_t *doc)
     size_t i;
     json_t *col;
     print_columns(doc);
-    json_array_foreach(cols, i, col) {
+    json_array_foreach(cols, i, col)
+    {
         const json_t *num = json_object_get(col, "numeric");
         double e = json_real_value(json_object_get(num, "quantile_rank_error"));
         qerr = e > qerr ? e : qerr;

@@ -20,6 +20,37 @@ run_id() { sed -n 's/.*"run_id":"\([^"]*\)".*/\1/p'; }
 step "hops init: a project in $DEMO"
 "$HOPS" init
 
+DATA="$ROOT/examples/data"
+step "hops dataset add: an immutable, versioned copy of the customer table"
+"$HOPS" dataset add "$DATA/customers.csv" --name customers --description "demo customers"
+"$HOPS" dataset list
+
+step "hops data schema customers: infer column types, nulls, ranges and value sets"
+"$HOPS" data schema customers -o schema.json
+"$HOPS" data schema customers
+
+step "hops data validate: a new batch with planted errors, checked line by line"
+if "$HOPS" data validate "$DATA/customers_new.csv" --schema schema.json --quarantine rejected.csv; then
+    echo "unexpected: the planted errors were not found" >&2
+    exit 1
+else
+    echo "(exit $?: violations found, as planted; the failing rows are in rejected.csv:" \
+        "$(($(wc -l <rejected.csv) - 1)) rows)"
+fi
+
+step "hops data stats customers --label churned: statistics and class balance"
+"$HOPS" data stats customers --label churned
+
+step "hops data transform: clean, encode, standardize and split 80/20"
+"$HOPS" data transform customers -o customers_prepared.csv --name customers_prepared \
+    --filter 'income is not null and age >= 18' --one-hot country --standardize income \
+    --drop id,signup --split train=0.8,test=0.2 --seed 7
+ls -l customers_prepared.*.csv
+
+step "hops data report: one self-contained HTML file"
+"$HOPS" data report customers --label churned -o report.html
+echo "open $DEMO/report.html in a browser ($(wc -c <report.html) bytes, no network needed)"
+
 step "a C trial (examples/train_linear.c), two learning rates"
 C1=$("$HOPS" run --json --experiment linear --param lr=0.05 --param epochs=30 -- "$BUILD/train_linear" | run_id)
 C2=$("$HOPS" run --json --experiment linear --param lr=0.3 --param epochs=30 -- "$BUILD/train_linear" | run_id)

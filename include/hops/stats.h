@@ -38,7 +38,9 @@ typedef struct {
 
 #define HOPS_STATS_OPTIONS_VERSION 1
 #define HOPS_STATS_OPTIONS_INIT                                                                    \
-    {HOPS_STATS_OPTIONS_VERSION, HOPS_READ_OPTIONS_INIT, NULL, 1, 10, 10}
+    {                                                                                              \
+        HOPS_STATS_OPTIONS_VERSION, HOPS_READ_OPTIONS_INIT, NULL, 1, 10, 10                        \
+    }
 
 /* Statistics of the CSV or JSON Lines file at PATH as one JSON document:
  *

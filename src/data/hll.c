@@ -55,4 +55,7 @@ double hops__hll_estimate(const hops_hll *h)
     return (m * m / (2.0 * log(2.0))) / z;
 }
 
-double hops__hll_std_error(void) { return 1.04 / sqrt((double)HOPS_HLL_M); }
+double hops__hll_std_error(void)
+{
+    return 1.04 / sqrt((double)HOPS_HLL_M);
+}

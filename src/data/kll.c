@@ -333,7 +333,11 @@ int hops__kll_read(hops_rd *r, hops_kll *s)
         goto bad;
     for (uint32_t h = 0; h < s->n_levels; h++) {
         hops_kll_level *l = &s->lv[h];
-        uint32_t len = (uint32_t)hops__rd_count(r, h == 0 ? HOPS_KLL_BUF : 1u << 24);
+        /* Bounded by what is left to read: no huge allocation for a lie. */
+        uint64_t left = (r->len - r->pos) / 8;
+        uint32_t len = (uint32_t)hops__rd_count(r, h == 0              ? HOPS_KLL_BUF
+                                                   : left < (1u << 24) ? left
+                                                                       : 1u << 24);
         if (r->bad || level_reserve(l, h == 0 ? HOPS_KLL_BUF : len) != 0)
             goto bad;
         for (uint32_t i = 0; i < len; i++) {

@@ -115,8 +115,8 @@ void hops__xsum_read(hops_rd *r, hops_xsum *s);
 
 /* ---- KLL quantile sketch (kll.c) ---- */
 
-#define HOPS_KLL_K 512          /* the top level keeps about K items */
-#define HOPS_KLL_BUF 1024       /* level 0: an unsorted buffer this long */
+#define HOPS_KLL_K 512    /* the top level keeps about K items */
+#define HOPS_KLL_BUF 1024 /* level 0: an unsorted buffer this long */
 #define HOPS_KLL_MAX_LEVELS 60
 
 typedef struct {
@@ -131,9 +131,9 @@ typedef struct {
 typedef struct {
     uint32_t k;
     uint32_t n_levels;
-    uint64_t n;        /* values added (the total weight) */
-    uint64_t rng;      /* xorshift state for the compaction coin */
-    int compacted;     /* 0: every value is still held, the answers are exact */
+    uint64_t n;    /* values added (the total weight) */
+    uint64_t rng;  /* xorshift state for the compaction coin */
+    int compacted; /* 0: every value is still held, the answers are exact */
     hops_kll_level lv[HOPS_KLL_MAX_LEVELS];
 } hops_kll;
 
@@ -225,8 +225,8 @@ typedef struct {
 typedef struct {
     hops_freq_entry *e; /* dense, in insertion order (so arena offsets ascend) */
     size_t n, cap;
-    uint64_t *slot;     /* open addressing: (entry index + 1) | (hash >> 32) << 32 */
-    size_t n_slots;     /* a power of two, load <= 1/2; 0 before the first insert */
+    uint64_t *slot; /* open addressing: (entry index + 1) | (hash >> 32) << 32 */
+    size_t n_slots; /* a power of two, load <= 1/2; 0 before the first insert */
     char *arena;
     size_t arena_len, arena_cap;
     size_t exact_limit, keep;
@@ -238,6 +238,14 @@ typedef struct {
 void hops__freq_init(hops_freq *f, size_t exact_limit, size_t keep);
 void hops__freq_free(hops_freq *f);
 int hops__freq_add(hops_freq *f, const char *p, size_t len, uint64_t hash);
+/* Start loading the cache lines hops__freq_add(F, .., HASH) will touch. */
+static inline void hops__freq_prefetch(const hops_freq *f, uint64_t hash)
+{
+    if (f->n_slots)
+        __builtin_prefetch(&f->slot[(size_t)hash & (f->n_slots - 1)]);
+    if (f->hll)
+        __builtin_prefetch(&f->hll->reg[hash >> (64 - HOPS_HLL_P)]);
+}
 /* Add B's counts into A (A keeps its own limits). */
 int hops__freq_merge(hops_freq *a, const hops_freq *b);
 /* The distinct count: exact (*err = 0) or the HLL estimate (*err its

@@ -28,14 +28,14 @@
 #include "hops/stats.h"
 #include "sketch.h"
 
-#define CHUNK_FREQ_EXACT 2048   /* distinct values a chunk counts exactly */
+#define CHUNK_FREQ_EXACT 2048 /* distinct values a chunk counts exactly */
 #define CHUNK_FREQ_KEEP 128
 #define GLOBAL_FREQ_EXACT 10000 /* ... and the whole column */
 #define GLOBAL_FREQ_KEEP 2048
 #define CORR_MAX 64
-#define CATEGORY_MAX 20         /* a string column with at most this many distinct values
-                                   (and at most half as many as it has values) is a
-                                   category: the rule of `hops data schema` */
+/* A string column with at most this many distinct values (and at most half
+ * as many as it has values) is a category: the rule of `hops data schema`. */
+#define CATEGORY_MAX 20
 #define STATE_MAGIC "HOPSSTA1"
 #define STATE_VERSION 1
 
@@ -48,8 +48,8 @@ typedef struct {
     double min, max;    /* over the numbers */
     int64_t imin, imax; /* over the ints, when n_int > 0 */
     hops_xsum sum;
-    double mean, m2;    /* Chan et al.; mean here only feeds M2 merges */
-    hops_kll *kll;      /* NULL until the first number */
+    double mean, m2; /* Chan et al.; mean here only feeds M2 merges */
+    hops_kll *kll;   /* NULL until the first number */
     hops_freq freq;
 } col_acc;
 
@@ -58,11 +58,11 @@ typedef struct {
 } pair_acc;
 
 typedef struct {
-    int started;       /* 0 until the first chunk with records */
+    int started; /* 0 until the first chunk with records */
     int k;
     int col[CORR_MAX]; /* candidate columns, ascending */
     int alive[CORR_MAX];
-    pair_acc *pair;    /* k * k, [a * k + b] for a < b */
+    pair_acc *pair; /* k * k, [a * k + b] for a < b */
 } corr_acc;
 
 typedef struct {
@@ -276,13 +276,14 @@ typedef struct chunk {
     int started;
     uint64_t rows, seed;
     col_chunk *cols;
-    int k;                 /* correlation candidates */
+    int k; /* correlation candidates */
     int cand[CORR_MAX];
-    int16_t *slot_of;      /* per column: candidate index, or -1 */
-    double v[CORR_MAX];    /* this row's shifted values, 0 where missing */
-    double *sxy;           /* k * k: sums of v_a v_b, a < b */
-    double *dn, *d1, *d2;  /* k * k: [j * k + a] over rows where j is missing: */
-                           /* rows, v_a, v_a^2 where a is present */
+    int16_t *slot_of;     /* per column: candidate index, or -1 */
+    uint64_t *hash;       /* per column: this row's value hash */
+    double v[CORR_MAX];   /* this row's shifted values, 0 where missing */
+    double *sxy;          /* k * k: sums of v_a v_b, a < b */
+    double *dn, *d1, *d2; /* k * k: [j * k + a] over rows where j is missing: */
+                          /* rows, v_a, v_a^2 where a is present */
 } chunk;
 
 typedef struct {
@@ -302,6 +303,7 @@ static void chunk_free(stats_run *run, chunk *c)
         col_acc_free(&c->cols[i].a);
     free(c->cols);
     free(c->slot_of);
+    free(c->hash);
     free(c->sxy);
     free(c->dn);
     free(c->d1);
@@ -316,7 +318,10 @@ static void *chunk_begin(void *ud)
     if (!c)
         return NULL;
     c->cols = calloc(run->n_cols ? run->n_cols : 1, sizeof *c->cols);
-    if (!c->cols) {
+    c->hash = malloc((run->n_cols ? run->n_cols : 1) * sizeof *c->hash);
+    if (!c->cols || !c->hash) {
+        free(c->cols);
+        free(c->hash);
         free(c);
         return NULL;
     }
@@ -450,6 +455,16 @@ static hops_status on_record(void *ud, void *cs, const hops_record *rec)
     uint64_t present = 0;
     if (c->k)
         memset(c->v, 0, (size_t)c->k * sizeof c->v[0]);
+    /* Hash every value first and prefetch where its counts live: a row
+     * touches a dozen tables too big for L1 together, and the misses then
+     * overlap instead of queueing. */
+    for (size_t i = 0; i < n && i < rec->n_fields; i++) {
+        const hops_field *f = &rec->fields[i];
+        if (f->is_null)
+            continue;
+        c->hash[i] = hops__hash64(f->ptr, f->len, 0);
+        hops__freq_prefetch(&c->cols[i].a.freq, c->hash[i]);
+    }
     for (size_t i = 0; i < n; i++) {
         const hops_field *f = i < rec->n_fields ? &rec->fields[i] : NULL;
         col_chunk *cc = &c->cols[i];
@@ -460,7 +475,7 @@ static hops_status on_record(void *ud, void *cs, const hops_record *rec)
         const char *p = f->ptr;
         size_t len = f->len;
         cc->a.count++;
-        if (hops__freq_add(&cc->a.freq, p, len, hops__hash64(p, len, 0)) != 0)
+        if (hops__freq_add(&cc->a.freq, p, len, c->hash[i]) != 0)
             return hops__error(HOPS_ENOMEM, "out of memory");
         if (len == 0) {
             cc->a.n_str++;
@@ -681,7 +696,10 @@ static json_t *json_bytes(const char *p, size_t len)
     return s;
 }
 
-static json_t *real_or_null(double x) { return isfinite(x) ? json_real(x) : json_null(); }
+static json_t *real_or_null(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
 
 static const char *col_type(const col_acc *a)
 {
@@ -716,7 +734,8 @@ static json_t *numeric_json(const col_acc *a, int bins)
     json_object_set_new(num, "min", is_int ? json_integer(a->imin) : real_or_null(a->min));
     json_object_set_new(num, "max", is_int ? json_integer(a->imax) : real_or_null(a->max));
     json_object_set_new(num, "mean", real_or_null(hops__xsum_round(&a->sum) / n));
-    json_object_set_new(num, "std", a->n_num > 1 ? real_or_null(sqrt(a->m2 / (n - 1))) : json_null());
+    json_object_set_new(num, "std",
+                        a->n_num > 1 ? real_or_null(sqrt(a->m2 / (n - 1))) : json_null());
     static const struct {
         const char *name;
         double q;
@@ -741,16 +760,38 @@ static json_t *numeric_json(const col_acc *a, int bins)
     }
     json_t *edges = json_array(), *counts = json_array();
     double step = (hi - lo) / bins;
-    uint64_t prev = 0;
+    uint64_t prev = 0, *cnt = calloc((size_t)bins, sizeof *cnt);
+    if (!cnt) {
+        json_decref(num);
+        json_decref(edges);
+        json_decref(counts);
+        hops__kll_view_free(&view);
+        return NULL;
+    }
     for (int b = 0; b <= bins; b++) {
         double e = b == bins ? hi : (double)b * step + lo;
         json_array_append_new(edges, real_or_null(e));
         if (b == 0)
             continue;
         uint64_t r = hops__kll_rank(&view, e, b == bins);
-        json_array_append_new(counts, json_integer((json_int_t)(r - prev)));
+        cnt[b - 1] = r - prev;
         prev = r;
     }
+    /* The first bin holds the min and the last the max, which a compacted
+     * sketch may have dropped: give each at least 1, from the fullest bin
+     * (a change of 1, well inside the stated error). */
+    for (int end = 0; end < 2 && !view.exact && bins > 1; end++) {
+        int b = end ? bins - 1 : 0, full = 0;
+        for (int i = 1; i < bins; i++)
+            full = cnt[i] > cnt[full] ? i : full;
+        if (cnt[b] == 0 && cnt[full] > 1) {
+            cnt[b]++;
+            cnt[full]--;
+        }
+    }
+    for (int b = 0; b < bins; b++)
+        json_array_append_new(counts, json_integer((json_int_t)cnt[b]));
+    free(cnt);
     json_t *hist = json_object();
     json_object_set_new(hist, "edges", edges);
     json_object_set_new(hist, "counts", counts);
@@ -829,9 +870,9 @@ static json_t *label_json(const stats_acc *s, size_t i, const hops_stats_options
     json_object_set_new(lab, "classes", classes);
     json_object_set_new(lab, "nulls", json_integer((json_int_t)a->nulls));
     json_object_set_new(lab, "exact", json_boolean(a->freq.exact));
-    json_object_set_new(lab, "imbalance_ratio", a->freq.exact && least
-                                                    ? json_real((double)most / (double)least)
-                                                    : json_null());
+    json_object_set_new(lab, "imbalance_ratio",
+                        a->freq.exact && least ? json_real((double)most / (double)least)
+                                               : json_null());
     return lab;
 }
 
@@ -846,11 +887,12 @@ static json_t *corr_json(const stats_acc *s)
     for (int x = 0; x < n; x++) {
         const col_acc *ca = &s->cols[c->col[use[x]]];
         json_t *row = json_array();
-        json_array_append_new(names,
-                              json_bytes(s->names[c->col[use[x]]], strlen(s->names[c->col[use[x]]])));
+        json_array_append_new(
+            names, json_bytes(s->names[c->col[use[x]]], strlen(s->names[c->col[use[x]]])));
         for (int y = 0; y < n; y++) {
             if (x == y) {
-                json_array_append_new(row, ca->n_num > 1 && ca->m2 > 0 ? json_real(1.0) : json_null());
+                json_array_append_new(row,
+                                      ca->n_num > 1 && ca->m2 > 0 ? json_real(1.0) : json_null());
                 continue;
             }
             int a = use[x] < use[y] ? use[x] : use[y], b = use[x] < use[y] ? use[y] : use[x];
@@ -875,7 +917,8 @@ static hops_status stats_document(const stats_acc *s, const hops_stats_options *
         return st;
     json_t *doc = json_object(), *cols = json_array();
     json_object_set_new(doc, "file", json_bytes(s->path, strlen(s->path)));
-    json_object_set_new(doc, "format", json_string(s->format == HOPS_FORMAT_JSONL ? "jsonl" : "csv"));
+    json_object_set_new(doc, "format",
+                        json_string(s->format == HOPS_FORMAT_JSONL ? "jsonl" : "csv"));
     json_object_set_new(doc, "rows", json_integer((json_int_t)s->rows));
     json_object_set_new(doc, "columns", cols);
     for (size_t i = 0; i < s->n_cols; i++) {
@@ -923,8 +966,8 @@ hops_status hops_data_stats_json(const char *path, const hops_stats_options *o, 
 
 static void col_write(hops_wr *w, const col_acc *a)
 {
-    const uint64_t counts[] = {a->count, a->nulls, a->n_int, a->n_float,
-                               a->n_bool, a->n_ts, a->n_str, a->n_num};
+    const uint64_t counts[] = {a->count,  a->nulls, a->n_int, a->n_float,
+                               a->n_bool, a->n_ts,  a->n_str, a->n_num};
     for (size_t i = 0; i < HOPS_ARRAY_LEN(counts); i++)
         hops__wr_u64(w, counts[i]);
     hops__wr_f64(w, a->min);
@@ -942,8 +985,8 @@ static void col_write(hops_wr *w, const col_acc *a)
 
 static int col_read(hops_rd *r, col_acc *a)
 {
-    uint64_t *counts[] = {&a->count, &a->nulls, &a->n_int, &a->n_float,
-                          &a->n_bool, &a->n_ts, &a->n_str, &a->n_num};
+    uint64_t *counts[] = {&a->count,  &a->nulls, &a->n_int, &a->n_float,
+                          &a->n_bool, &a->n_ts,  &a->n_str, &a->n_num};
     memset(a, 0, sizeof *a);
     for (size_t i = 0; i < HOPS_ARRAY_LEN(counts); i++)
         *counts[i] = hops__rd_u64(r);
@@ -966,7 +1009,8 @@ static int col_read(hops_rd *r, col_acc *a)
         memset(a, 0, sizeof *a);
         return -1;
     }
-    if (a->n_num != a->n_int + a->n_float || a->count != a->n_num + a->n_bool + a->n_ts + a->n_str ||
+    if (a->n_num != a->n_int + a->n_float ||
+        a->count != a->n_num + a->n_bool + a->n_ts + a->n_str ||
         (a->n_num && (!a->kll || a->kll->n != a->n_num)) || (!a->n_num && a->kll)) {
         col_acc_free(a);
         return -1;
@@ -1015,8 +1059,12 @@ static hops_status state_read(const char *data, size_t len, size_t which, stats_
     memset(s, 0, sizeof *s);
     if (!magic || memcmp(magic, STATE_MAGIC, 8) != 0)
         return hops__error(HOPS_ECORRUPT, "stats state %zu: not a hops stats state", which);
-    if (hops__rd_u64(&r) != STATE_VERSION)
-        return hops__error(HOPS_EVERSION, "stats state %zu: unknown version", which);
+    uint64_t version = hops__rd_u64(&r);
+    if (r.bad)
+        return hops__error(HOPS_ECORRUPT, "stats state %zu: truncated", which);
+    if (version != STATE_VERSION)
+        return hops__error(HOPS_EVERSION, "stats state %zu: version %llu (this library reads %d)",
+                           which, (unsigned long long)version, STATE_VERSION);
     path = hops__rd_str(&r);
     uint64_t format = hops__rd_count(&r, HOPS_FORMAT_JSONL);
     n_cols = (size_t)hops__rd_count(&r, len / 8);
@@ -1027,7 +1075,8 @@ static hops_status state_read(const char *data, size_t len, size_t which, stats_
         if (!(names[i] = hops__rd_str(&r)))
             goto out;
     int corr_on = (int)hops__rd_count(&r, 1);
-    if (r.bad || stats_acc_init(s, path, (hops_data_format)format, n_cols, names, corr_on) != HOPS_OK)
+    if (r.bad ||
+        stats_acc_init(s, path, (hops_data_format)format, n_cols, names, corr_on) != HOPS_OK)
         goto out;
     s->rows = hops__rd_u64(&r);
     for (size_t i = 0; i < n_cols; i++) {

@@ -219,29 +219,33 @@ static int go_approx(hops_freq *f)
     return 0;
 }
 
+/* Leave exact mode now: HLL, reduction, and the memory back. */
+static int enforce_limits_now(hops_freq *f)
+{
+    if (go_approx(f) != 0 || reduce(f) != 0)
+        return -1;
+    size_t cap = 2 * f->keep + 2;
+    if (f->cap > cap) {
+        hops_freq_entry *e = realloc(f->e, cap * sizeof *e);
+        if (e) {
+            f->e = e;
+            f->cap = cap;
+        }
+    }
+    if (f->arena_cap > 4 * f->arena_len + 4096) {
+        char *a = realloc(f->arena, 4 * f->arena_len + 4096);
+        if (a) {
+            f->arena = a;
+            f->arena_cap = 4 * f->arena_len + 4096;
+        }
+    }
+    return 0;
+}
+
 static int enforce_limits(hops_freq *f)
 {
-    if (f->exact && f->n > f->exact_limit) {
-        if (go_approx(f) != 0 || reduce(f) != 0)
-            return -1;
-        /* Give back what the exact phase grew to. */
-        size_t cap = 2 * f->keep + 2;
-        if (f->cap > cap) {
-            hops_freq_entry *e = realloc(f->e, cap * sizeof *e);
-            if (e) {
-                f->e = e;
-                f->cap = cap;
-            }
-        }
-        if (f->arena_cap > 4 * f->arena_len + 4096) {
-            char *a = realloc(f->arena, 4 * f->arena_len + 4096);
-            if (a) {
-                f->arena = a;
-                f->arena_cap = 4 * f->arena_len + 4096;
-            }
-        }
-        return 0;
-    }
+    if (f->exact && f->n > f->exact_limit)
+        return enforce_limits_now(f);
     if (!f->exact && f->n > 2 * f->keep)
         return reduce(f);
     return 0;
@@ -257,13 +261,19 @@ int hops__freq_add(hops_freq *f, const char *p, size_t len, uint64_t hash)
         e->count++;
         return 0;
     }
+    if (f->exact && f->n == f->exact_limit) {
+        /* One distinct value too many: reduce before growing the table. */
+        if (enforce_limits_now(f) != 0)
+            return -1;
+        lookup(f, p, len, hash, &pos);
+    }
     /* A value in the table is in the HLL already: added when it was
      * inserted, or by go_approx. */
     if (f->hll)
         hops__hll_add(f->hll, hash);
     if (insert_at(f, p, len, hash, 1, pos) != 0)
         return -1;
-    return f->n > (f->exact ? f->exact_limit : 2 * f->keep) ? enforce_limits(f) : 0;
+    return !f->exact && f->n > 2 * f->keep ? reduce(f) : 0;
 }
 
 int hops__freq_merge(hops_freq *a, const hops_freq *b)
@@ -359,7 +369,7 @@ int hops__freq_read(hops_rd *r, hops_freq *f)
     hops__freq_init(f, exact_limit, keep);
     f->exact = (int)hops__rd_count(r, 1);
     f->err = hops__rd_u64(r);
-    uint64_t n = hops__rd_count(r, MAX_ENTRIES);
+    uint64_t n = hops__rd_count(r, (r->len - r->pos) / 24); /* each entry takes >= 24 bytes */
     if (r->bad || keep < 1)
         goto bad;
     for (uint64_t i = 0; i < n; i++) {

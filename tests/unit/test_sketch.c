@@ -24,7 +24,10 @@ static uint64_t rnd(void)
     rng_state ^= rng_state >> 27;
     return rng_state * 2685821657736338717ULL;
 }
-static double rnd01(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
+static double rnd01(void)
+{
+    return (double)(rnd() >> 11) / 9007199254740992.0;
+}
 static double rnd_normal(void)
 {
     double u = rnd01() + 1e-300, v = rnd01();
@@ -80,11 +83,28 @@ static void test_parse_double_matches_strtod(void **state)
         snprintf(buf, sizeof buf, "%.15g", rnd_normal() * 1000);
         check_parse(buf);
     }
-    static const char *const edge[] = {
-        "0", "-0", "0.0", ".5", "5.", "1e308", "1.7976931348623157e308", "1e309", "4.9e-324",
-        "2.2250738585072014e-308", "2.2250738585072011e-308", "9007199254740993",
-        "9007199254740992.5", "7.3177701707893310e+15", "0.1", "1e-30", "123456789012345678901234",
-        "0.000000000000000000000000000000000001", "1E5", "1e+5", "00001.5", "1e-400"};
+    static const char *const edge[] = {"0",
+                                       "-0",
+                                       "0.0",
+                                       ".5",
+                                       "5.",
+                                       "1e308",
+                                       "1.7976931348623157e308",
+                                       "1e309",
+                                       "4.9e-324",
+                                       "2.2250738585072014e-308",
+                                       "2.2250738585072011e-308",
+                                       "9007199254740993",
+                                       "9007199254740992.5",
+                                       "7.3177701707893310e+15",
+                                       "0.1",
+                                       "1e-30",
+                                       "123456789012345678901234",
+                                       "0.000000000000000000000000000000000001",
+                                       "1E5",
+                                       "1e+5",
+                                       "00001.5",
+                                       "1e-400"};
     for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
         check_parse(edge[i]);
 }
@@ -92,9 +112,9 @@ static void test_parse_double_matches_strtod(void **state)
 static void test_parse_double_rejects(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"", "+", "-", ".", "e5", "1e", "1e+", "nan", "inf", "NaN",
-                                      "Infinity", "0x10", " 1", "1 ", "1.2.3", "--1", "1,5", "1e5x",
-                                      "1e999", "-1e999", "abc", "1-2"};
+    static const char *const bad[] = {
+        "",     "+",  "-",  ".",     "e5",  "1e",  "1e+",  "nan",   "inf",    "NaN", "Infinity",
+        "0x10", " 1", "1 ", "1.2.3", "--1", "1,5", "1e5x", "1e999", "-1e999", "abc", "1-2"};
     double x;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (hops__parse_double(bad[i], strlen(bad[i]), &x))
@@ -295,11 +315,21 @@ static void test_kll_accuracy(void **state)
     for (int dist = 0; dist < 5; dist++) {
         for (int i = 0; i < N; i++) {
             switch (dist) {
-            case 0: data[i] = rnd01(); break;
-            case 1: data[i] = rnd_normal(); break;
-            case 2: data[i] = exp(rnd_normal() * 3); break;     /* heavy tail */
-            case 3: data[i] = (double)i; break;                /* sorted input */
-            default: data[i] = (double)(rnd() % 20); break;    /* heavy ties */
+            case 0:
+                data[i] = rnd01();
+                break;
+            case 1:
+                data[i] = rnd_normal();
+                break;
+            case 2:
+                data[i] = exp(rnd_normal() * 3);
+                break; /* heavy tail */
+            case 3:
+                data[i] = (double)i;
+                break; /* sorted input */
+            default:
+                data[i] = (double)(rnd() % 20);
+                break; /* heavy ties */
             }
         }
         hops_kll s;
@@ -420,7 +450,8 @@ static void test_hll_accuracy_and_merge(void **state)
     double se = hops__hll_std_error();
     assert_true(fabs(se - 0.008125) < 1e-9);
     for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
-        hops_hll *all = calloc(1, sizeof *all), *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+        hops_hll *all = calloc(1, sizeof *all), *a = calloc(1, sizeof *a),
+                 *b = calloc(1, sizeof *b);
         assert_non_null(all);
         assert_non_null(a);
         assert_non_null(b);
