@@ -52,6 +52,8 @@ static const char usage[] =
     "input order whatever --threads.\n"
     "\n"
     "Read options: --format csv|jsonl, --delimiter C, --no-header, --threads N\n"
+    "  --name NAME  also store the output as a version of project dataset NAME (NAME.SPLIT\n"
+    "           per split), recording its lineage: the input dataset version and this spec\n"
     "  --json   print a summary as JSON: rows in and out per split, the means and stds\n"
     "           used, the one-hot categories, values made null by --cast-errors null\n"
     "\n"
@@ -266,8 +268,71 @@ static void print_summary(const char *text)
     json_decref(j);
 }
 
+/* With --name: the dataset version the input is, pinned ("raw" -> "raw:3"), or
+ * NULL when the input is a plain file. Returns an exit code. */
+static int pin_input(const char *in, const char *path, char **pinned)
+{
+    hops_project *p = NULL;
+    int rc;
+    *pinned = NULL;
+    if (strcmp(in, path) == 0) /* a file, not a dataset */
+        return 0;
+    if ((rc = cli_open_project("data transform", &p)) != 0)
+        return rc;
+    int r = hops_dataset_pin(p, in, pinned);
+    hops_project_close(p);
+    return r == HOPS_OK ? 0 : cli_status("data transform", r);
+}
+
+/* With --name: store every output file as a version of dataset NAME (or
+ * NAME.SPLIT per split), with its lineage: the source version and the spec. */
+static int record_outputs(const char *name, const char *source, const hops_transform_options *o,
+                          const char *summary, int quiet)
+{
+    hops_project *p = NULL;
+    char *spec = NULL;
+    json_t *doc = NULL;
+    int rc;
+    if ((rc = cli_open_project("data transform", &p)) != 0)
+        return rc;
+    if (hops_transform_options_to_json(o, &spec) != HOPS_OK || !(doc = json_loads(summary, 0, NULL))) {
+        rc = cli_fail(EXIT_FAIL, "data transform", "cannot record the transform: %s", hops_last_error());
+        goto out;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(doc, "outputs"), i, e) {
+        const char *split = json_string_value(json_object_get(e, "split"));
+        const char *file = json_string_value(json_object_get(e, "path"));
+        char dsname[256];
+        char *added = NULL;
+        snprintf(dsname, sizeof dsname, "%s%s%s", name, split ? "." : "", split ? split : "");
+        int r = source ? hops_dataset_add_derived(p, dsname, file, source, spec, NULL, &added)
+                       : hops_dataset_add(p, dsname, file, NULL, &added);
+        if (r != HOPS_OK) {
+            rc = cli_status("data transform", r);
+            goto out;
+        }
+        json_t *a = json_loads(added, 0, NULL);
+        if (!quiet)
+            printf("dataset %s:%lld %s%s%s\n", dsname,
+                   (long long)json_integer_value(json_object_get(a, "version")),
+                   json_is_true(json_object_get(a, "added")) ? "stored" : "unchanged (same content)",
+                   source ? " from " : "", source ? source : "");
+        json_decref(a);
+        hops_free(added);
+    }
+out:
+    json_decref(doc);
+    hops_free(spec);
+    hops_project_close(p);
+    return rc;
+}
+
 int cmd_data_transform(int argc, char **argv)
 {
+    const char *dataset_name = NULL;
+    char *pinned = NULL;
     hops_transform_options o = HOPS_TRANSFORM_OPTIONS_INIT;
     collected c;
     const char *in = NULL, *out = NULL, *val;
@@ -349,6 +414,11 @@ int cmd_data_transform(int argc, char **argv)
         } else if (m < 0) {
             rc = cli_fail(EXIT_USAGE, "data transform", "option '%s' needs a value", argv[i]);
             goto out;
+        } else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--name", NULL, &val)) > 0) {
+            dataset_name = val;
+        } else if (m < 0) {
+            rc = cli_fail(EXIT_USAGE, "data transform", "option '%s' needs a value", argv[i]);
+            goto out;
         } else if (cli_flag(argv[i], "--json", NULL))
             json = 1;
         else if (argv[i][0] == '-' && argv[i][1] != '\0') {
@@ -393,10 +463,16 @@ int cmd_data_transform(int argc, char **argv)
     o.n_splits = c.n_splits;
     if ((rc = cli_data_path("data transform", in, &path)) != 0)
         goto out;
+    /* An input that is a dataset is pinned to its version now, so the lineage
+     * recorded afterwards names the version that was read. */
+    if (dataset_name && (rc = pin_input(in, path, &pinned)) != 0)
+        goto out;
     if ((r = hops_data_transform(path, out, &o, &summary)) != HOPS_OK) {
         rc = cli_status("data transform", r);
         goto out;
     }
+    if (dataset_name && (rc = record_outputs(dataset_name, pinned, &o, summary, json)) != 0)
+        goto out;
     if (json) {
         fputs(summary, stdout);
         putchar('\n');
@@ -404,6 +480,7 @@ int cmd_data_transform(int argc, char **argv)
         print_summary(summary);
 out:
     hops_free(summary);
+    hops_free(pinned);
     free(path);
     collected_free(&c);
     return rc;

@@ -27,7 +27,6 @@ step "hops dataset add: an immutable, versioned copy of the customer table"
 
 step "hops data schema customers: infer column types, nulls, ranges and value sets"
 "$HOPS" data schema customers -o schema.json
-"$HOPS" data schema customers
 
 step "hops data validate: a new batch with planted errors, checked line by line"
 if "$HOPS" data validate "$DATA/customers_new.csv" --schema schema.json --quarantine rejected.csv; then

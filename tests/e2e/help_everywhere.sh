@@ -1,7 +1,9 @@
 # Every command answers --help with its usage on stdout and exit 0.
 . "$(dirname "$0")/lib.sh"
 
-for cmd in "" "init" "run" "runs" "runs list" "runs show" "runs metrics" "runs compare" "runs delete"; do
+for cmd in "" "init" "run" "runs" "runs list" "runs show" "runs metrics" "runs compare" "runs delete" \
+    "data" "data schema" "data validate" "data stats" "data transform" "data report" \
+    "dataset" "dataset add" "dataset list" "dataset show"; do
     # shellcheck disable=SC2086
     expect_code 0 "$HOPS" $cmd --help
     assert_contains "$T/out" "usage: hops"
