@@ -6,7 +6,14 @@
 
 #include <hops/stats.h>
 
+#include <errno.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "cli.h"
+
+extern char **environ;
 
 static const char cmd[] = "data stats";
 
@@ -22,7 +29,8 @@ static const char usage[] =
     "columns (pairwise complete, in --json).\n"
     "\n"
     "Exact: count, nulls, min, max, mean (from an exact sum), std (to ~1e-15); distinct\n"
-    "counts and top values while a column has at most 10,000 distinct values.\n"
+    "counts and top values while a column has at most 10,000 distinct values (and at\n"
+    "most 2,048 in each 4 MiB of the file).\n"
     "Sketched, with the error stated in --json: quantiles and histogram (a KLL sketch:\n"
     "\"quantile_rank_error\", a fraction of the count), distinct counts beyond that\n"
     "(HyperLogLog, \"distinct_error\" 0.8%), top values beyond that (Misra-Gries: each\n"
@@ -36,6 +44,9 @@ static const char usage[] =
     "  --top N           most frequent values listed per column (default 10)\n"
     "  --bins N          histogram bins (default 10)\n"
     "  --no-correlation  skip the correlation matrix\n"
+    "  --ranks N         split FILE by byte ranges over N Open MPI ranks (mpirun, via the\n"
+    "                    hops-data-rank program next to hops) and merge their sketches;\n"
+    "                    same results as one process (a plain file; not .gz)\n"
     "  --format csv|jsonl, --delimiter C, --no-header, --threads N\n"
     "                    how to read FILE (see `hops data --help`)\n"
     "\n"
@@ -160,6 +171,113 @@ static void print_report(const json_t *doc)
     printf(" Everything, with correlations: --json.\n");
 }
 
+/* --ranks N: run `mpirun -n N hops-data-rank PATH ...` and take the merged
+ * document it prints. Returns an exit code; *text_out owned (free()). */
+static int run_ranks(const char *path, const hops_stats_options *o, int ranks, char **text_out)
+{
+    char exe[4096], tool[4200], nbuf[16], top[16], bins[16], threads[16], delim[8];
+    const char *argv[32];
+    int n = 0, fds[2], status;
+    unsigned char magic[2];
+    FILE *f = fopen(path, "rb");
+    *text_out = NULL;
+    if (!f)
+        return cli_fail(EXIT_NOTFOUND, cmd, "%s: no such file", path);
+    size_t got = fread(magic, 1, 2, f);
+    fclose(f);
+    if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+        return cli_fail(EXIT_USAGE, cmd, "%s: --ranks splits a file by byte ranges, which a gzip "
+                                         "file cannot be; gunzip it first", path);
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[len > 0 ? len : 0] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) {
+        *slash = '\0';
+        snprintf(tool, sizeof tool, "%s/hops-data-rank", exe);
+    }
+    if (!slash || access(tool, X_OK) != 0)
+        snprintf(tool, sizeof tool, "hops-data-rank");
+    if (geteuid() == 0) { /* Open MPI refuses root unless told */
+        setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+        setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    }
+    snprintf(nbuf, sizeof nbuf, "%d", ranks);
+    argv[n++] = "mpirun";
+    argv[n++] = "--oversubscribe";
+    argv[n++] = "-n";
+    argv[n++] = nbuf;
+    argv[n++] = tool;
+    argv[n++] = path;
+    if (o->label) {
+        argv[n++] = "--label";
+        argv[n++] = o->label;
+    }
+    if (o->read.delimiter) {
+        snprintf(delim, sizeof delim, "%s", o->read.delimiter == '\t' ? "tab" : (char[]){o->read.delimiter, 0});
+        argv[n++] = "--delimiter";
+        argv[n++] = delim;
+    }
+    if (o->read.no_header)
+        argv[n++] = "--no-header";
+    if (o->read.format != HOPS_FORMAT_AUTO) {
+        argv[n++] = "--format";
+        argv[n++] = o->read.format == HOPS_FORMAT_JSONL ? "jsonl" : "csv";
+    }
+    snprintf(threads, sizeof threads, "%d", o->read.threads > 0 ? o->read.threads : 1);
+    argv[n++] = "--threads";
+    argv[n++] = threads;
+    snprintf(top, sizeof top, "%d", o->top_k);
+    snprintf(bins, sizeof bins, "%d", o->histogram_bins);
+    argv[n++] = "--top";
+    argv[n++] = top;
+    argv[n++] = "--bins";
+    argv[n++] = bins;
+    if (!o->correlation)
+        argv[n++] = "--no-correlation";
+    argv[n] = NULL;
+
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    if (pipe(fds) != 0)
+        return cli_fail(EXIT_FAIL, cmd, "pipe: %s", strerror(errno));
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    int e = posix_spawnp(&pid, "mpirun", &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (e != 0) {
+        close(fds[0]);
+        return cli_fail(EXIT_FAIL, cmd, "cannot run mpirun (%s): install Open MPI "
+                                        "(openmpi-bin; scripts/install-deps.sh does)", strerror(e));
+    }
+    size_t cap = 1 << 16, used = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (used + 4096 > cap)
+            buf = realloc(buf, cap *= 2);
+        if (!buf)
+            abort();
+        ssize_t r = read(fds[0], buf + used, cap - used - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        used += (size_t)r;
+    }
+    buf[used] = '\0';
+    close(fds[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        free(buf);
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAIL;
+        return code == EXIT_USAGE || code == EXIT_NOTFOUND ? code : EXIT_FAIL;
+    }
+    *text_out = buf;
+    return EXIT_OK;
+}
+
 static int parse_count(const char *opt, const char *val, int lo, int hi, int *out)
 {
     char *end;
@@ -175,7 +293,7 @@ int cmd_data_stats(int argc, char **argv)
     hops_stats_options o = HOPS_STATS_OPTIONS_INIT;
     const char *file = NULL, *val;
     char *path = NULL, *text = NULL;
-    int json = 0, m, rc;
+    int json = 0, m, rc, ranks = 0;
     if (cli_wants_help(argc, argv)) {
         fputs(usage, stdout);
         return EXIT_OK;
@@ -195,6 +313,9 @@ int cmd_data_stats(int argc, char **argv)
             if ((rc = parse_count("--bins", m > 0 ? val : NULL, 1, 10000, &o.histogram_bins)) !=
                 EXIT_OK)
                 return rc;
+        } else if ((m = cli_opt_value(argc, argv, &i, "--ranks", NULL, &val)) != 0) {
+            if ((rc = parse_count("--ranks", m > 0 ? val : NULL, 1, 4096, &ranks)) != EXIT_OK)
+                return rc;
         } else if (cli_flag(argv[i], "--json", NULL))
             json = 1;
         else if (cli_flag(argv[i], "--no-correlation", NULL))
@@ -211,10 +332,17 @@ int cmd_data_stats(int argc, char **argv)
         return cli_fail(EXIT_USAGE, cmd, "needs a FILE; see `hops data stats --help`");
     if ((rc = cli_data_path(cmd, file, &path)) != EXIT_OK)
         return rc;
-    rc = hops_data_stats_json(path, &o, &text);
-    free(path);
-    if (rc != HOPS_OK)
-        return cli_status(cmd, rc);
+    if (ranks > 0) {
+        rc = run_ranks(path, &o, ranks, &text);
+        free(path);
+        if (rc != EXIT_OK)
+            return rc;
+    } else {
+        rc = hops_data_stats_json(path, &o, &text);
+        free(path);
+        if (rc != HOPS_OK)
+            return cli_status(cmd, rc);
+    }
     if (json) {
         fputs(text, stdout);
         putchar('\n');

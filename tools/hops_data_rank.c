@@ -33,6 +33,14 @@ static int parse_args(int argc, char **argv, const char **path, hops_stats_optio
         } else if (strcmp(a, "--threads") == 0 && next) {
             so->read.threads = atoi(next);
             i++;
+        } else if (strcmp(a, "--top") == 0 && next) {
+            so->top_k = atoi(next);
+            i++;
+        } else if (strcmp(a, "--bins") == 0 && next) {
+            so->histogram_bins = atoi(next);
+            i++;
+        } else if (strcmp(a, "--no-correlation") == 0) {
+            so->correlation = 0;
         } else if (strcmp(a, "--no-header") == 0) {
             so->read.no_header = 1;
         } else if (a[0] != '-' && !*path) {

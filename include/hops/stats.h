@@ -4,10 +4,12 @@
  *
  * Counts, nulls, min, max and mean are exact (the mean from an exact sum),
  * std matches a two-pass computation to ~1e-15 relative. Quantiles and the
- * histogram come from a KLL sketch, the distinct count from HyperLogLog once
- * a column has more than 10,000 distinct values (exact below), top values
- * from exact counts, then a Misra-Gries summary; each of these states its
- * error in the document. Every result is the same whatever the thread count.
+ * histogram come from a KLL sketch (exact below ~1000 values). Distinct
+ * counts and top values are exact while a column has at most 10,000
+ * distinct values and no parse chunk (4 MiB) more than 2,048; past that
+ * the distinct count comes from HyperLogLog and the top values from a
+ * Misra-Gries summary. Each sketched figure states its error in the
+ * document. Every result is the same whatever the thread count.
  *
  * The partial/merge pair runs the same statistics over byte ranges of a file
  * in separate processes (MPI ranks, Slurm tasks): the exact results of the
