@@ -52,6 +52,7 @@ static const char usage[] =
     "input order whatever --threads.\n"
     "\n"
     "Read options: --format csv|jsonl, --delimiter C, --no-header, --threads N\n"
+    "  -o -     writes the data to standard output (the summary is then left out)\n"
     "  --name NAME  also store the output as a version of project dataset NAME (NAME.SPLIT\n"
     "           per split), recording its lineage: the input dataset version and this spec\n"
     "  --json   print a summary as JSON: rows in and out per split, the means and stds\n"
@@ -461,6 +462,10 @@ int cmd_data_transform(int argc, char **argv)
     o.n_fills = c.n_fills;
     o.splits = c.splits;
     o.n_splits = c.n_splits;
+    /* "-" is standard output; the summary then goes to stderr, out of the data's way. */
+    if (strcmp(out, "-") == 0)
+        out = "/dev/stdout";
+    int to_stdout = strcmp(out, "/dev/stdout") == 0;
     if ((rc = cli_data_path("data transform", in, &path)) != 0)
         goto out;
     /* An input that is a dataset is pinned to its version now, so the lineage
@@ -474,9 +479,9 @@ int cmd_data_transform(int argc, char **argv)
     if (dataset_name && (rc = record_outputs(dataset_name, pinned, &o, summary, json)) != 0)
         goto out;
     if (json) {
-        fputs(summary, stdout);
-        putchar('\n');
-    } else
+        fputs(summary, to_stdout ? stderr : stdout);
+        fputc('\n', to_stdout ? stderr : stdout);
+    } else if (!to_stdout)
         print_summary(summary);
 out:
     hops_free(summary);

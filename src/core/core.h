@@ -74,6 +74,12 @@ hops_status hops__rm_rf(const char *path);
 char *hops__abspath(const char *path);
 
 int hops__is_dir(const char *path);
+
+/* 1 when PATH exists and is not itself a regular file or a directory: a
+ * symbolic link (/dev/stdout), a device (/dev/null), a FIFO. Such a target is
+ * written in place (through the link), never replaced by a rename, which
+ * would put a file where the link or device was. */
+int hops__is_special_file(const char *path);
 int hops__is_file(const char *path);
 
 /* ---- time (clock.c) ---- */

@@ -58,6 +58,18 @@ hops_status hops__atomic_write(const char *path, const void *data, size_t len)
 {
     char tmp[PATH_MAX];
     int fd, n;
+    if (hops__is_special_file(path)) { /* /dev/null, a pipe: write in place */
+        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        if (fd < 0)
+            return hops__error(HOPS_EIO, "cannot open '%s': %s", path, strerror(errno));
+        if (hops__write_all(fd, data, len) != 0) {
+            int e = errno;
+            close(fd);
+            return hops__error(HOPS_EIO, "cannot write '%s': %s", path, strerror(e));
+        }
+        close(fd);
+        return HOPS_OK;
+    }
     n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof tmp)
         return hops__error(HOPS_EINVAL, "path too long: '%s'", path);
@@ -177,6 +189,12 @@ char *hops__abspath(const char *path)
     if (out.len == 0)
         hops__buf_puts(&out, "/");
     return hops__buf_detach(&out);
+}
+
+int hops__is_special_file(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 }
 
 int hops__is_dir(const char *path)

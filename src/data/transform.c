@@ -1185,6 +1185,14 @@ static hops_status open_outputs(tctx *t, const char *out_path)
         for (size_t k = 0; k < i; k++)
             if (strcmp(t->paths[k], t->paths[i]) == 0)
                 return hops__error(HOPS_EINVAL, "two splits would write %s", t->paths[i]);
+        if (hops__is_special_file(t->paths[i])) { /* /dev/null, a pipe: write in place */
+            free(t->tmp_paths[i]);
+            t->tmp_paths[i] = NULL;
+            if (!(t->files[i] = fopen(t->paths[i], "we")))
+                return hops__error(HOPS_EIO, "%s: %s", t->paths[i], strerror(errno));
+            setvbuf(t->files[i], NULL, _IOFBF, 1 << 16);
+            continue;
+        }
         if ((fd = mkstemp(t->tmp_paths[i])) < 0) {
             hops_status rc =
                 hops__error(HOPS_EIO, "%s: cannot create: %s", t->paths[i], strerror(errno));
@@ -1228,7 +1236,8 @@ static hops_status close_outputs(tctx *t, int commit)
         if (!t->files[i])
             continue;
         if (commit && rc == HOPS_OK &&
-            (fflush(t->files[i]) != 0 || fsync(fileno(t->files[i])) != 0))
+            (fflush(t->files[i]) != 0 ||
+             (t->tmp_paths && t->tmp_paths[i] && fsync(fileno(t->files[i])) != 0)))
             rc = hops__error(HOPS_EIO, "%s: write failed: %s", t->paths[i], strerror(errno));
         if (fclose(t->files[i]) != 0 && commit && rc == HOPS_OK)
             rc = hops__error(HOPS_EIO, "%s: write failed: %s", t->paths[i], strerror(errno));

@@ -1265,6 +1265,13 @@ static const char *detect_eol(const char *path)
 
 static hops_status q_open(vctx *v, const char *path)
 {
+    if (hops__is_special_file(path)) { /* /dev/null, a pipe: write in place */
+        v->q_tmp[0] = '\0';
+        if (!(v->q = fopen(path, "wbe")))
+            return hops__error(HOPS_EIO, "cannot open '%s': %s", path, strerror(errno));
+        v->q_path = path;
+        return HOPS_OK;
+    }
     int fd, n = snprintf(v->q_tmp, sizeof v->q_tmp, "%s.tmp.XXXXXX", path);
     if (n < 0 || (size_t)n >= sizeof v->q_tmp)
         return hops__error(HOPS_EINVAL, "path too long: '%s'", path);
@@ -1292,13 +1299,17 @@ static hops_status q_close(vctx *v, int commit)
         return HOPS_OK;
     if (commit)
         q_header(v);
-    if (commit && (v->q_err != HOPS_OK || fflush(v->q) != 0 || fsync(fileno(v->q)) != 0))
+    int in_place = v->q_tmp[0] == '\0';
+    if (commit && (v->q_err != HOPS_OK || fflush(v->q) != 0 ||
+                   (!in_place && fsync(fileno(v->q)) != 0)))
         rc = v->q_err != HOPS_OK
                  ? v->q_err
                  : hops__error(HOPS_EIO, "cannot write '%s': %s", v->q_tmp, strerror(errno));
     if (fclose(v->q) != 0 && commit && rc == HOPS_OK)
         rc = hops__error(HOPS_EIO, "cannot write '%s': %s", v->q_tmp, strerror(errno));
     v->q = NULL;
+    if (in_place)
+        return rc;
     if (commit && rc == HOPS_OK && rename(v->q_tmp, v->q_path) != 0)
         rc = hops__error(HOPS_EIO, "cannot create '%s': %s", v->q_path, strerror(errno));
     if (!commit || rc != HOPS_OK) {
