@@ -69,8 +69,10 @@ int cmd_data_transform(int argc, char **argv);/* cli/data_transform.c */
 int cmd_data_report(int argc, char **argv);   /* cli/data_report.c */
 
 /* Resolve a data argument: a file path, or a project dataset NAME[:VERSION].
- * *path_out is owned (free()); returns an exit code (0 ok) after printing why not. */
-int cli_data_path(const char *cmd, const char *spec, char **path_out);
+ * *path_out is owned (free()); returns an exit code (0 ok) after printing why not.
+ * For a dataset, RO (may be NULL) takes the read options it was added with,
+ * where the command line left them unset. */
+int cli_data_path(const char *cmd, const char *spec, char **path_out, hops_read_options *ro);
 
 /* Parse the read options every data command shares (--delimiter C, --no-header,
  * --threads N, --format csv|jsonl) at argv[*i]; 1 if consumed, 0 if not ours,

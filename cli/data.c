@@ -76,7 +76,28 @@ int cli_read_option(const char *cmd, int argc, char **argv, int *i, hops_read_op
     return 0;
 }
 
-int cli_data_path(const char *cmd, const char *spec, char **path_out)
+/* A dataset is read the way it was added (its delimiter, header, format),
+ * unless the command line says otherwise. */
+static void apply_stored_read_options(hops_project *p, const char *spec, hops_read_options *ro)
+{
+    char *text = NULL;
+    if (!ro || hops_dataset_show_json(p, spec, &text) != HOPS_OK)
+        return;
+    json_t *doc = json_loads(text, 0, NULL);
+    json_t *stored = json_object_get(doc, "read_options");
+    const char *delim = json_string_value(json_object_get(stored, "delimiter"));
+    const char *format = json_string_value(json_object_get(doc, "format"));
+    if (!ro->delimiter && delim && strlen(delim) == 1)
+        ro->delimiter = delim[0];
+    if (!ro->no_header && json_is_true(json_object_get(stored, "no_header")))
+        ro->no_header = 1;
+    if (ro->format == HOPS_FORMAT_AUTO && format)
+        ro->format = strcmp(format, "jsonl") == 0 ? HOPS_FORMAT_JSONL : HOPS_FORMAT_CSV;
+    json_decref(doc);
+    hops_free(text);
+}
+
+int cli_data_path(const char *cmd, const char *spec, char **path_out, hops_read_options *ro)
 {
     struct stat st;
     hops_project *p = NULL;
@@ -92,6 +113,8 @@ int cli_data_path(const char *cmd, const char *spec, char **path_out)
         return cli_fail(EXIT_NOTFOUND, cmd, "no file '%s' (and no project to look for a dataset of "
                                             "that name in)", spec);
     rc = hops_dataset_resolve(p, spec, &path);
+    if (rc == HOPS_OK)
+        apply_stored_read_options(p, spec, ro);
     hops_project_close(p);
     if (rc != HOPS_OK)
         return cli_fail(EXIT_NOTFOUND, cmd, "no file or dataset '%s': %s", spec, hops_last_error());

@@ -100,7 +100,7 @@ int cmd_data_report(int argc, char **argv)
         if (rc != HOPS_OK)
             return cli_status(cmd, rc);
     } else {
-        if ((rc = cli_data_path(cmd, file, &path)) != EXIT_OK)
+        if ((rc = cli_data_path(cmd, file, &path, &o.read)) != EXIT_OK)
             return rc;
         if (!o.title && strcmp(path, file) != 0)
             o.title = file; /* a dataset: its NAME[:VERSION], not the stored file's name */

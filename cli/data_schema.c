@@ -128,7 +128,7 @@ int cmd_data_schema(int argc, char **argv)
     if (!file)
         return cli_fail(EXIT_USAGE, "data schema",
                         "which file? usage: hops data schema FILE [-o schema.json]");
-    if ((rc = cli_data_path("data schema", file, &path)) != 0)
+    if ((rc = cli_data_path("data schema", file, &path, &ro)) != 0)
         return rc;
     rc = hops_data_schema_infer_json(path, &ro, &text);
     free(path);
@@ -325,7 +325,7 @@ int cmd_data_validate(int argc, char **argv)
         free(schema);
         return cli_status("data validate", rc);
     }
-    if ((rc = cli_data_path("data validate", file, &path)) != 0) {
+    if ((rc = cli_data_path("data validate", file, &path, &ro)) != 0) {
         free(schema);
         return rc;
     }

@@ -330,7 +330,7 @@ int cmd_data_stats(int argc, char **argv)
     }
     if (!file)
         return cli_fail(EXIT_USAGE, cmd, "needs a FILE; see `hops data stats --help`");
-    if ((rc = cli_data_path(cmd, file, &path)) != EXIT_OK)
+    if ((rc = cli_data_path(cmd, file, &path, &o.read)) != EXIT_OK)
         return rc;
     if (ranks > 0) {
         rc = run_ranks(path, &o, ranks, &text);

@@ -466,7 +466,7 @@ int cmd_data_transform(int argc, char **argv)
     if (strcmp(out, "-") == 0)
         out = "/dev/stdout";
     int to_stdout = strcmp(out, "/dev/stdout") == 0;
-    if ((rc = cli_data_path("data transform", in, &path)) != 0)
+    if ((rc = cli_data_path("data transform", in, &path, &o.read)) != 0)
         goto out;
     /* An input that is a dataset is pinned to its version now, so the lineage
      * recorded afterwards names the version that was read. */
