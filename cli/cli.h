@@ -56,6 +56,18 @@ void cli_table_set_mark(cli_table *t, size_t row, char mark); /* a char before t
 void cli_table_print(cli_table *t, int width);
 void cli_table_free(cli_table *t);
 
+/* A subcommand of a group that works on the project (`hops runs list`). */
+typedef struct {
+    const char *name;
+    const char *alias;   /* may be NULL */
+    int (*fn)(hops_project *p, int argc, char **argv);
+} cli_subcommand;
+
+/* Dispatch `hops GROUP SUB ...` to SUBS (N of them) with the project open;
+ * --help anywhere prints USAGE. Returns the exit code. */
+int cli_run_subcommand(const char *group, const char *usage, const cli_subcommand *subs, size_t n,
+                       int argc, char **argv);
+
 /* Commands. */
 int cmd_init(int argc, char **argv);
 int cmd_run(int argc, char **argv);

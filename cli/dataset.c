@@ -362,32 +362,9 @@ static int dataset_versions(hops_project *p, int argc, char **argv)
 
 int cmd_dataset(int argc, char **argv)
 {
-    hops_project *p = NULL;
-    int rc;
-    if (argc < 2 || cli_flag(argv[1], "--help", "-h") || strcmp(argv[1], "help") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
-    if (cli_wants_help(argc, argv)) {
-        fputs(usage, stdout);
-        return EXIT_OK;
-    }
-    const char *sub = argv[1];
-    int (*fn)(hops_project *, int, char **) = NULL;
-    if (strcmp(sub, "add") == 0)
-        fn = dataset_add;
-    else if (strcmp(sub, "list") == 0 || strcmp(sub, "ls") == 0)
-        fn = dataset_list;
-    else if (strcmp(sub, "show") == 0)
-        fn = dataset_show;
-    else if (strcmp(sub, "versions") == 0)
-        fn = dataset_versions;
-    else
-        return cli_fail(EXIT_USAGE, "dataset", "unknown subcommand '%s'; see `hops dataset --help`",
-                        sub);
-    if ((rc = cli_open_project("dataset", &p)) != 0)
-        return rc;
-    rc = fn(p, argc, argv);
-    hops_project_close(p);
-    return rc;
+    static const cli_subcommand subs[] = {
+        {"add", NULL, dataset_add},   {"list", "ls", dataset_list},
+        {"show", NULL, dataset_show}, {"versions", NULL, dataset_versions},
+    };
+    return cli_run_subcommand("dataset", usage, subs, sizeof subs / sizeof subs[0], argc, argv);
 }

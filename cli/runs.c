@@ -356,33 +356,10 @@ static int runs_delete(hops_project *p, int argc, char **argv)
 
 int cmd_runs(int argc, char **argv)
 {
-    hops_project *p = NULL;
-    int rc;
-    if (argc < 2 || cli_flag(argv[1], "--help", "-h") || strcmp(argv[1], "help") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
-    if (cli_wants_help(argc, argv)) {
-        fputs(usage, stdout);
-        return EXIT_OK;
-    }
-    const char *sub = argv[1];
-    int (*fn)(hops_project *, int, char **) = NULL;
-    if (strcmp(sub, "list") == 0 || strcmp(sub, "ls") == 0)
-        fn = runs_list;
-    else if (strcmp(sub, "show") == 0)
-        fn = runs_show;
-    else if (strcmp(sub, "metrics") == 0)
-        fn = runs_metrics;
-    else if (strcmp(sub, "compare") == 0)
-        fn = runs_compare;
-    else if (strcmp(sub, "delete") == 0 || strcmp(sub, "rm") == 0)
-        fn = runs_delete;
-    else
-        return cli_fail(EXIT_USAGE, "runs", "unknown subcommand '%s'; see `hops runs --help`", sub);
-    if ((rc = cli_open_project("runs", &p)) != 0)
-        return rc;
-    rc = fn(p, argc, argv);
-    hops_project_close(p);
-    return rc;
+    static const cli_subcommand subs[] = {
+        {"list", "ls", runs_list},         {"show", NULL, runs_show},
+        {"metrics", NULL, runs_metrics},   {"compare", NULL, runs_compare},
+        {"delete", "rm", runs_delete},
+    };
+    return cli_run_subcommand("runs", usage, subs, sizeof subs / sizeof subs[0], argc, argv);
 }

@@ -139,3 +139,30 @@ void cli_format_time(double t, char *out, size_t n)
     if (t <= 0 || !localtime_r(&s, &tm) || strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm) == 0)
         snprintf(out, n, "-");
 }
+
+int cli_run_subcommand(const char *group, const char *usage, const cli_subcommand *subs, size_t n,
+                       int argc, char **argv)
+{
+    hops_project *p = NULL;
+    const cli_subcommand *sc = NULL;
+    int rc;
+    if (argc < 2 || cli_flag(argv[1], "--help", "-h") || strcmp(argv[1], "help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < n && !sc; i++)
+        if (strcmp(argv[1], subs[i].name) == 0 || (subs[i].alias && strcmp(argv[1], subs[i].alias) == 0))
+            sc = &subs[i];
+    if (!sc)
+        return cli_fail(EXIT_USAGE, group, "unknown subcommand '%s'; see `hops %s --help`", argv[1],
+                        group);
+    if ((rc = cli_open_project(group, &p)) != 0)
+        return rc;
+    rc = sc->fn(p, argc, argv);
+    hops_project_close(p);
+    return rc;
+}
