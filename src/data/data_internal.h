@@ -24,6 +24,9 @@ typedef struct {
     uint64_t line;     /* 1-based physical line where the record starts */
     const char *raw;   /* the record's bytes as in the file, without its line ending */
     size_t raw_len;
+    size_t eol_len;    /* its line ending ("\n" 1, "\r\n" 2, none at the end: 0), which
+                          follows at raw + raw_len: the record as in the file is
+                          raw_len + eol_len bytes */
 } hops_record;
 
 typedef struct {

@@ -453,7 +453,8 @@ static hops_status parse_csv_chunk(parser *ps, chunk *c, size_t bad_off)
         }
         if ((rc = text_error_before(ps, c, bad_off, (size_t)(p - c->buf))) != HOPS_OK)
             return rc;
-        hops_record rec = {ps->fields, n, line, start, (size_t)(raw_end - start)};
+        hops_record rec = {ps->fields, n, line, start, (size_t)(raw_end - start),
+                           (size_t)(p - raw_end)};
         if ((rc = ps->cb->record(ps->cb->ud, c->state, &rec)) != HOPS_OK)
             return rc;
         if (line)
@@ -538,7 +539,7 @@ static hops_status parse_jsonl_chunk(parser *ps, chunk *c, size_t bad_off)
                 ps->fields[i].ptr = ps->scratch.data + (uintptr_t)ps->fields[i].ptr;
                 ps->fields[i].is_null = 0;
             }
-        hops_record rec = {ps->fields, ncol, line, ls, len};
+        hops_record rec = {ps->fields, ncol, line, ls, len, (size_t)((nl ? nl + 1 : end) - (ls + len))};
         rc = ps->cb->record(ps->cb->ud, c->state, &rec);
         json_decref(obj);
         if (rc != HOPS_OK)

@@ -1164,9 +1164,9 @@ static hops_status v_record(void *ud, void *cs, const hops_record *rec)
             c->pend = na;
             c->cap_pend = nc;
         }
-        if (v->q_path) {
-            p.raw_len = rec->raw_len;
-            if (arena_put(c, rec->raw, rec->raw_len, &p.raw_off) != 0)
+        if (v->q_path) { /* the record with its own line ending, byte for byte */
+            p.raw_len = rec->raw_len + rec->eol_len;
+            if (arena_put(c, rec->raw, p.raw_len, &p.raw_off) != 0)
                 c->oom = 1;
         }
         c->pend[c->n_pend++] = p;
@@ -1232,7 +1232,6 @@ static hops_status v_chunk_end(void *ud, void *cs)
         v->failed_rows++;
         if (v->q) {
             q_write(v, c->arena.data ? c->arena.data + p->raw_off : "", p->raw_len);
-            q_write(v, v->eol, strlen(v->eol));
             v->q_rows++;
         }
     }

@@ -67,7 +67,10 @@ static hops_status dump_record(void *ud, void *cs, const hops_record *r)
         else
             hops__buf_put(&d->out, r->fields[i].ptr, r->fields[i].len);
     }
-    hops__buf_printf(&d->out, "#raw=%zu\n", r->raw_len);
+    hops__buf_printf(&d->out, "#raw=%zu", r->raw_len);
+    if (r->eol_len != 1)
+        hops__buf_printf(&d->out, "+%zu", r->eol_len);
+    hops__buf_puts(&d->out, "\n");
     return HOPS_OK;
 }
 
@@ -116,10 +119,10 @@ static void test_rfc4180(void **state)
     assert_int_equal(info.n_columns, 3);
     assert_string_equal(info.columns[0], "name"); /* BOM skipped */
     assert_string_equal(info.header_raw, "name,quote,n");
-    assert_string_equal(out, "2:alice|said \"hi\"|1#raw=21\n"
-                             "3:bob|multi\nline|2#raw=18\n"
-                             "6:<null>||<null>#raw=4\n"
-                             "7:carol|plain|3#raw=13\n");
+    assert_string_equal(out, "2:alice|said \"hi\"|1#raw=21+2\n"
+                             "3:bob|multi\nline|2#raw=18+2\n"
+                             "6:<null>||<null>#raw=4+2\n"
+                             "7:carol|plain|3#raw=13+0\n");
     hops__table_info_free(&info);
     free(out);
     free(path);
@@ -176,8 +179,8 @@ static void test_jsonl(void **state)
     assert_int_equal(info.n_columns, 4);
     assert_string_equal(info.columns[2], "c");
     assert_string_equal(out, "1:1|x|<null>|<null>#raw=18\n"
-                             "3:2.5|<null>|true|<null>#raw=32\n"
-                             "4:[1,2]|<null>|<null>|{\"k\":1}#raw=27\n");
+                             "3:2.5|<null>|true|<null>#raw=32+2\n"
+                             "4:[1,2]|<null>|<null>|{\"k\":1}#raw=27+0\n");
     hops__table_info_free(&info);
     free(out);
     free(path);
