@@ -470,8 +470,14 @@ int cmd_data_transform(int argc, char **argv)
         goto out;
     /* An input that is a dataset is pinned to its version now, so the lineage
      * recorded afterwards names the version that was read. */
-    if (dataset_name && (rc = pin_input(in, path, &pinned)) != 0)
-        goto out;
+    if (dataset_name) { /* fail before writing anything when there is no project */
+        hops_project *p = NULL;
+        if ((rc = cli_open_project("data transform", &p)) != 0)
+            goto out;
+        hops_project_close(p);
+        if ((rc = pin_input(in, path, &pinned)) != 0)
+            goto out;
+    }
     if ((r = hops_data_transform(path, out, &o, &summary)) != HOPS_OK) {
         rc = cli_status("data transform", r);
         goto out;

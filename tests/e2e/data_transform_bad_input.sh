@@ -116,3 +116,10 @@ ok "missing input (exit 4), ragged rows, an unterminated quote, an empty file, g
 expect_code 1 "$HOPS" data transform in.csv -o no/such/dir/out.csv
 assert_contains "$T/err" "no/such/dir/out.csv"
 ok "an output that cannot be created is named (exit 1)"
+
+# --name needs a project: refused before anything is written.
+NP=$(mktemp -d)
+(cd "$NP" && "$HOPS" data transform "$HOPS_SOURCE_DIR/examples/data/customers.csv" -o out.csv --name x) >/dev/null 2>&1 && fail "--name outside a project succeeded"
+[ ! -e "$NP/out.csv" ] || fail "--name outside a project still wrote the output"
+rm -rf "$NP"
+ok "--name outside a project fails before writing"
