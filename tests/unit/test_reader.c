@@ -230,7 +230,7 @@ static void test_bad_input(void **state)
     assert_int_equal(scan(path, 1, 0, NULL, &out, &info), HOPS_OK);
     assert_string_equal(out, "");
     hops_field f[3] = {{"1", 1, 0, 0}, {"2", 1, 0, 0}, {"3", 1, 0, 0}};
-    hops_record rec = {f, 3, 9, "1,2,3", 5};
+    hops_record rec = {f, 3, 9, "1,2,3", 5, 1};
     assert_int_equal(hops__record_check(&info, &rec), HOPS_EPARSE);
     assert_non_null(strstr(hops_last_error(), "h.csv:9: expected 2 fields, found 3"));
     hops__table_info_free(&info);
