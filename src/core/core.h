@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "hops/error.h"
@@ -63,6 +64,25 @@ hops_status hops__mkdir_p(const char *path, mode_t mode);
 /* Write DATA to PATH atomically: a temp file beside it, fsync, rename, fsync
  * of the directory. A crash leaves either the old file or the new one. */
 hops_status hops__atomic_write(const char *path, const void *data, size_t len);
+
+/* An output file written atomically: a temp file beside PATH that commit
+ * fsyncs and renames into place (then fsyncs the directory), so a reader
+ * sees the old file or the whole new one. A target that is a link, a device
+ * or a FIFO (hops__is_special_file) is written in place instead. */
+typedef struct {
+    FILE *f;    /* write here (buffered) */
+    char *path; /* the target (owned) */
+    char *tmp;  /* the temp file; NULL when written in place */
+} hops_outfile;
+
+/* Open OF for PATH (mode 0644). Errors name PATH. */
+hops_status hops__outfile_open(hops_outfile *of, const char *path);
+/* Flush, fsync, close and rename into place. On failure the temp file is
+ * removed and the target left as it was. */
+hops_status hops__outfile_commit(hops_outfile *of);
+/* Close and remove the temp file; the target is untouched. Safe to call on a
+ * zeroed, committed or aborted OF, and it frees OF's strings. */
+void hops__outfile_abort(hops_outfile *of);
 
 /* Read a whole file; *out owned by the caller, NUL-terminated. */
 hops_status hops__read_file(const char *path, char **out, size_t *len_out);

@@ -54,41 +54,88 @@ static void fsync_parent_dir(const char *path)
     }
 }
 
-hops_status hops__atomic_write(const char *path, const void *data, size_t len)
+hops_status hops__outfile_open(hops_outfile *of, const char *path)
 {
-    char tmp[PATH_MAX];
-    int fd, n;
-    if (hops__is_special_file(path)) { /* /dev/null, a pipe: write in place */
-        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-        if (fd < 0)
-            return hops__error(HOPS_EIO, "cannot open '%s': %s", path, strerror(errno));
-        if (hops__write_all(fd, data, len) != 0) {
-            int e = errno;
-            close(fd);
-            return hops__error(HOPS_EIO, "cannot write '%s': %s", path, strerror(e));
+    int fd;
+    memset(of, 0, sizeof *of);
+    if (!(of->path = hops__strdup(path)))
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    if (hops__is_special_file(path)) { /* /dev/null, /dev/stdout, a pipe: in place */
+        if (!(of->f = fopen(path, "we"))) {
+            hops_status rc = hops__error(HOPS_EIO, "cannot open '%s': %s", path, strerror(errno));
+            hops__outfile_abort(of);
+            return rc;
         }
-        close(fd);
         return HOPS_OK;
     }
-    n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        return hops__error(HOPS_EINVAL, "path too long: '%s'", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return hops__error(HOPS_EIO, "cannot create '%s': %s", tmp, strerror(errno));
-    if (hops__write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-        int e = errno;
+    if (!(of->tmp = hops__aprintf("%s.tmp-XXXXXX", path))) {
+        hops__outfile_abort(of);
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    }
+    if ((fd = mkostemp(of->tmp, O_CLOEXEC)) < 0) {
+        hops_status rc = hops__error(HOPS_EIO, "cannot create '%s': %s", path, strerror(errno));
+        free(of->tmp);
+        of->tmp = NULL;
+        hops__outfile_abort(of);
+        return rc;
+    }
+    fchmod(fd, 0644);
+    if (!(of->f = fdopen(fd, "w"))) {
+        hops_status rc = hops__error(HOPS_EIO, "cannot open '%s': %s", path, strerror(errno));
         close(fd);
-        unlink(tmp);
-        return hops__error(HOPS_EIO, "cannot write '%s': %s", tmp, strerror(e));
+        hops__outfile_abort(of);
+        return rc;
     }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return hops__error(HOPS_EIO, "cannot replace '%s': %s", path, strerror(e));
-    }
-    fsync_parent_dir(path);
+    setvbuf(of->f, NULL, _IOFBF, 1 << 16);
     return HOPS_OK;
+}
+
+hops_status hops__outfile_commit(hops_outfile *of)
+{
+    hops_status rc = HOPS_OK;
+    if (!of->f)
+        return hops__error(HOPS_ESTATE, "output '%s' is not open", of->path ? of->path : "?");
+    if (fflush(of->f) != 0 || (of->tmp && fsync(fileno(of->f)) != 0))
+        rc = hops__error(HOPS_EIO, "cannot write '%s': %s", of->path, strerror(errno));
+    if (fclose(of->f) != 0 && rc == HOPS_OK)
+        rc = hops__error(HOPS_EIO, "cannot write '%s': %s", of->path, strerror(errno));
+    of->f = NULL;
+    if (rc == HOPS_OK && of->tmp) {
+        if (rename(of->tmp, of->path) != 0)
+            rc = hops__error(HOPS_EIO, "cannot replace '%s': %s", of->path, strerror(errno));
+        else {
+            free(of->tmp);
+            of->tmp = NULL;
+            fsync_parent_dir(of->path);
+        }
+    }
+    hops__outfile_abort(of);
+    return rc;
+}
+
+void hops__outfile_abort(hops_outfile *of)
+{
+    if (of->f)
+        fclose(of->f);
+    if (of->tmp)
+        unlink(of->tmp);
+    free(of->tmp);
+    free(of->path);
+    memset(of, 0, sizeof *of);
+}
+
+hops_status hops__atomic_write(const char *path, const void *data, size_t len)
+{
+    hops_outfile of;
+    hops_status rc = hops__outfile_open(&of, path);
+    if (rc != HOPS_OK)
+        return rc;
+    if (len && fwrite(data, 1, len, of.f) != len) {
+        rc = hops__error(HOPS_EIO, "cannot write '%s': %s", path, strerror(errno));
+        hops__outfile_abort(&of);
+        return rc;
+    }
+    return hops__outfile_commit(&of);
 }
 
 hops_status hops__read_file(const char *path, char **out, size_t *len_out)

@@ -107,8 +107,8 @@ typedef struct {
     size_t n_plan;
     size_t n_out; /* outputs: the splits, or 1 */
     double *cum;  /* cumulative split fractions */
-    char **paths, **tmp_paths;
-    FILE **files;
+    char **paths;       /* output paths, for messages and the summary */
+    hops_outfile *outs; /* one per output, written atomically */
     uint64_t *rows;
     uint64_t rows_in, filtered;
     uint64_t *cast_nulls;
@@ -755,7 +755,7 @@ static hops_status write_end(void *ud, void *state)
     if (!t->failed) {
         for (size_t i = 0; i < t->n_out && rc == HOPS_OK; i++) {
             if (cs->out[i].len &&
-                fwrite(cs->out[i].data, 1, cs->out[i].len, t->files[i]) != cs->out[i].len)
+                fwrite(cs->out[i].data, 1, cs->out[i].len, t->outs[i].f) != cs->out[i].len)
                 rc = hops__error(HOPS_EIO, "%s: write failed: %s", t->paths[i], strerror(errno));
             t->rows[i] += cs->rows[i];
         }
@@ -1166,10 +1166,9 @@ static hops_status open_outputs(tctx *t, const char *out_path)
 {
     const hops_transform_options *o = t->o;
     t->paths = calloc(t->n_out, sizeof *t->paths);
-    t->tmp_paths = calloc(t->n_out, sizeof *t->tmp_paths);
-    t->files = calloc(t->n_out, sizeof *t->files);
+    t->outs = calloc(t->n_out, sizeof *t->outs);
     t->rows = calloc(t->n_out, sizeof *t->rows);
-    if (!t->paths || !t->tmp_paths || !t->files || !t->rows)
+    if (!t->paths || !t->outs || !t->rows)
         return oom();
     if (ends_with(out_path, "/")) {
         hops_status rc = hops__mkdir_p(out_path, 0777);
@@ -1177,35 +1176,16 @@ static hops_status open_outputs(tctx *t, const char *out_path)
             return rc;
     }
     for (size_t i = 0; i < t->n_out; i++) {
-        int fd;
         t->paths[i] = o->n_splits ? split_path(out_path, o->splits[i].name, t->json_out)
                                   : hops__strdup(out_path);
-        if (!t->paths[i] || !(t->tmp_paths[i] = hops__aprintf("%s.tmp-XXXXXX", t->paths[i])))
+        if (!t->paths[i])
             return oom();
         for (size_t k = 0; k < i; k++)
             if (strcmp(t->paths[k], t->paths[i]) == 0)
                 return hops__error(HOPS_EINVAL, "two splits would write %s", t->paths[i]);
-        if (hops__is_special_file(t->paths[i])) { /* /dev/null, a pipe: write in place */
-            free(t->tmp_paths[i]);
-            t->tmp_paths[i] = NULL;
-            if (!(t->files[i] = fopen(t->paths[i], "we")))
-                return hops__error(HOPS_EIO, "%s: %s", t->paths[i], strerror(errno));
-            setvbuf(t->files[i], NULL, _IOFBF, 1 << 16);
-            continue;
-        }
-        if ((fd = mkstemp(t->tmp_paths[i])) < 0) {
-            hops_status rc =
-                hops__error(HOPS_EIO, "%s: cannot create: %s", t->paths[i], strerror(errno));
-            free(t->tmp_paths[i]);
-            t->tmp_paths[i] = NULL;
+        hops_status rc = hops__outfile_open(&t->outs[i], t->paths[i]);
+        if (rc != HOPS_OK)
             return rc;
-        }
-        fchmod(fd, 0644);
-        if (!(t->files[i] = fdopen(fd, "w"))) {
-            close(fd);
-            return hops__error(HOPS_EIO, "%s: %s", t->paths[i], strerror(errno));
-        }
-        setvbuf(t->files[i], NULL, _IOFBF, 1 << 16);
     }
     if (!t->json_out) { /* the header, in every output */
         hops_buf h = HOPS_BUF_INIT;
@@ -1217,9 +1197,10 @@ static hops_status open_outputs(tctx *t, const char *out_path)
         }
         bad |= hops__buf_put(&h, "\n", 1);
         for (size_t i = 0; i < t->n_out && !bad; i++)
-            if (fwrite(h.data, 1, h.len, t->files[i]) != h.len) {
+            if (fwrite(h.data, 1, h.len, t->outs[i].f) != h.len) {
                 hops__buf_free(&h);
-                return hops__error(HOPS_EIO, "%s: write failed: %s", t->paths[i], strerror(errno));
+                return hops__error(HOPS_EIO, "%s: write failed: %s", t->outs[i].path,
+                                   strerror(errno));
             }
         hops__buf_free(&h);
         if (bad)
@@ -1232,38 +1213,11 @@ static hops_status open_outputs(tctx *t, const char *out_path)
 static hops_status close_outputs(tctx *t, int commit)
 {
     hops_status rc = HOPS_OK;
-    for (size_t i = 0; t->files && i < t->n_out; i++) {
-        if (!t->files[i])
-            continue;
-        if (commit && rc == HOPS_OK &&
-            (fflush(t->files[i]) != 0 ||
-             (t->tmp_paths && t->tmp_paths[i] && fsync(fileno(t->files[i])) != 0)))
-            rc = hops__error(HOPS_EIO, "%s: write failed: %s", t->paths[i], strerror(errno));
-        if (fclose(t->files[i]) != 0 && commit && rc == HOPS_OK)
-            rc = hops__error(HOPS_EIO, "%s: write failed: %s", t->paths[i], strerror(errno));
-        t->files[i] = NULL;
-    }
-    for (size_t i = 0; t->tmp_paths && i < t->n_out; i++) {
-        if (!t->tmp_paths[i])
-            continue;
-        if (commit && rc == HOPS_OK && rename(t->tmp_paths[i], t->paths[i]) != 0)
-            rc = hops__error(HOPS_EIO, "%s: cannot rename into place: %s", t->paths[i],
-                             strerror(errno));
-        if (!commit || rc != HOPS_OK)
-            unlink(t->tmp_paths[i]);
-    }
-    if (commit && rc == HOPS_OK) { /* make the renames durable */
-        char *dir = hops__strdup(t->paths[0]);
-        char *slash = dir ? strrchr(dir, '/') : NULL;
-        int fd;
-        if (slash)
-            slash[slash == dir ? 1 : 0] = '\0';
-        fd = dir ? open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-        if (fd >= 0) {
-            fsync(fd);
-            close(fd);
-        }
-        free(dir);
+    for (size_t i = 0; t->outs && i < t->n_out; i++) {
+        if (commit && rc == HOPS_OK)
+            rc = hops__outfile_commit(&t->outs[i]);
+        else
+            hops__outfile_abort(&t->outs[i]);
     }
     return rc;
 }
@@ -1362,12 +1316,11 @@ static void tctx_free(tctx *t)
     for (size_t i = 0; i < t->n_out; i++) {
         if (t->paths)
             free(t->paths[i]);
-        if (t->tmp_paths)
-            free(t->tmp_paths[i]);
+        if (t->outs)
+            hops__outfile_abort(&t->outs[i]); /* no-op once committed */
     }
     free(t->paths);
-    free(t->tmp_paths);
-    free(t->files);
+    free(t->outs);
     free(t->rows);
     free(t->cast_nulls);
     hops__table_info_free(&t->info);

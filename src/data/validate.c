@@ -749,8 +749,7 @@ typedef struct {
     uset *sets; /* per schema column, for unique ones */
     /* the quarantine file */
     const char *q_path;
-    char q_tmp[PATH_MAX];
-    FILE *q;
+    hops_outfile q;     /* q.f is NULL when there is none */
     int q_header_done;
     const char *eol;
     uint64_t q_rows;
@@ -1176,13 +1175,13 @@ static hops_status v_record(void *ud, void *cs, const hops_record *rec)
 
 static void q_write(vctx *v, const void *data, size_t n)
 {
-    if (v->q_err == HOPS_OK && n && fwrite(data, 1, n, v->q) != n)
-        v->q_err = hops__error(HOPS_EIO, "cannot write '%s': %s", v->q_tmp, strerror(errno));
+    if (v->q_err == HOPS_OK && n && fwrite(data, 1, n, v->q.f) != n)
+        v->q_err = hops__error(HOPS_EIO, "cannot write '%s': %s", v->q_path, strerror(errno));
 }
 
 static void q_header(vctx *v)
 {
-    if (!v->q || v->q_header_done)
+    if (!v->q.f || v->q_header_done)
         return;
     v->q_header_done = 1;
     if (v->info.header_raw) {
@@ -1230,7 +1229,7 @@ static hops_status v_chunk_end(void *ud, void *cs)
         if (!failed)
             continue;
         v->failed_rows++;
-        if (v->q) {
+        if (v->q.f) {
             q_write(v, c->arena.data ? c->arena.data + p->raw_off : "", p->raw_len);
             v->q_rows++;
         }
@@ -1264,69 +1263,23 @@ static const char *detect_eol(const char *path)
 
 static hops_status q_open(vctx *v, const char *path)
 {
-    if (hops__is_special_file(path)) { /* /dev/null, a pipe: write in place */
-        v->q_tmp[0] = '\0';
-        if (!(v->q = fopen(path, "wbe")))
-            return hops__error(HOPS_EIO, "cannot open '%s': %s", path, strerror(errno));
-        v->q_path = path;
-        return HOPS_OK;
-    }
-    int fd, n = snprintf(v->q_tmp, sizeof v->q_tmp, "%s.tmp.XXXXXX", path);
-    if (n < 0 || (size_t)n >= sizeof v->q_tmp)
-        return hops__error(HOPS_EINVAL, "path too long: '%s'", path);
-    fd = mkstemp(v->q_tmp);
-    if (fd < 0)
-        return hops__error(HOPS_EIO, "cannot create the quarantine file '%s': %s", v->q_tmp,
-                           strerror(errno));
-    fchmod(fd, 0644);
-    v->q = fdopen(fd, "wb");
-    if (!v->q) {
-        close(fd);
-        unlink(v->q_tmp);
-        return hops__error(HOPS_EIO, "cannot open '%s': %s", v->q_tmp, strerror(errno));
-    }
     v->q_path = path;
-    return HOPS_OK;
+    return hops__outfile_open(&v->q, path);
 }
 
 /* Finish the quarantine file: flushed, fsynced and renamed into place when
  * COMMIT, else removed. */
 static hops_status q_close(vctx *v, int commit)
 {
-    hops_status rc = HOPS_OK;
-    if (!v->q)
+    if (!v->q.f)
         return HOPS_OK;
     if (commit)
         q_header(v);
-    int in_place = v->q_tmp[0] == '\0';
-    if (commit && (v->q_err != HOPS_OK || fflush(v->q) != 0 ||
-                   (!in_place && fsync(fileno(v->q)) != 0)))
-        rc = v->q_err != HOPS_OK
-                 ? v->q_err
-                 : hops__error(HOPS_EIO, "cannot write '%s': %s", v->q_tmp, strerror(errno));
-    if (fclose(v->q) != 0 && commit && rc == HOPS_OK)
-        rc = hops__error(HOPS_EIO, "cannot write '%s': %s", v->q_tmp, strerror(errno));
-    v->q = NULL;
-    if (in_place)
-        return rc;
-    if (commit && rc == HOPS_OK && rename(v->q_tmp, v->q_path) != 0)
-        rc = hops__error(HOPS_EIO, "cannot create '%s': %s", v->q_path, strerror(errno));
-    if (!commit || rc != HOPS_OK) {
-        unlink(v->q_tmp);
-        return rc;
+    if (!commit || v->q_err != HOPS_OK) {
+        hops__outfile_abort(&v->q);
+        return commit ? v->q_err : HOPS_OK;
     }
-    /* The rename is durable once the directory is. */
-    char dir[PATH_MAX];
-    hops__strlcpy(dir, v->q_path, sizeof dir);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = '\0';
-    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    return HOPS_OK;
+    return hops__outfile_commit(&v->q);
 }
 
 /* ---- the report ---- */
@@ -1541,7 +1494,7 @@ hops_status hops_data_validate_json(const char *path, const char *schema_json,
     if (rc == HOPS_OK)
         rc = report_json(&v, path, report_json_out, failed_out);
 out:
-    if (v.q)
+    if (v.q.f)
         q_close(&v, 0);
     for (size_t i = 0; v.sets && i < v.s.n_cols; i++)
         uset_free(&v.sets[i]);
