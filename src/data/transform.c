@@ -532,6 +532,18 @@ static hops_status oom(void)
 }
 
 /* First pass: the statistics --standardize and --one-hot need. */
+/* The error for strset_add's result R (-1: no memory, -2: too many values)
+ * on one-hot column I. */
+static hops_status strset_error(const tctx *t, size_t i, int r)
+{
+    if (r == -1)
+        return oom();
+    return hops__error(HOPS_EINVAL,
+                       "--one-hot %s: the column has more than %d distinct values (a one-hot "
+                       "encoding is for categories)",
+                       t->info.columns[t->hot_col[i]], HOPS_TRANSFORM_MAX_ONE_HOT);
+}
+
 static hops_status gather_record(void *ud, void *state, const hops_record *rec)
 {
     tctx *t = ud;
@@ -551,12 +563,7 @@ static hops_status gather_record(void *ud, void *state, const hops_record *rec)
             continue;
         if ((r = strset_add(&cs->hot[i], v->ptr, v->len)) != 0) {
             cs->failed = 1;
-            if (r == -1)
-                return oom();
-            return hops__error(HOPS_EINVAL,
-                               "--one-hot %s: the column has more than %d distinct values (a "
-                               "one-hot encoding is for categories)",
-                               t->info.columns[t->hot_col[i]], HOPS_TRANSFORM_MAX_ONE_HOT);
+            return strset_error(t, i, r);
         }
     }
     return HOPS_OK;
@@ -584,13 +591,8 @@ static hops_status gather_end(void *ud, void *state)
         strset *s = &cs->hot[i];
         for (size_t k = 0; k < s->cap && rc == HOPS_OK; k++) {
             int r = s->keys[k] ? strset_add(&t->hot[i], s->keys[k], s->lens[k]) : 0;
-            if (r == -1)
-                rc = oom();
-            else if (r == -2)
-                rc = hops__error(HOPS_EINVAL,
-                                 "--one-hot %s: the column has more than %d distinct values (a "
-                                 "one-hot encoding is for categories)",
-                                 t->info.columns[t->hot_col[i]], HOPS_TRANSFORM_MAX_ONE_HOT);
+            if (r != 0)
+                rc = strset_error(t, i, r);
         }
     }
     if (rc != HOPS_OK)
