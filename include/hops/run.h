@@ -32,10 +32,11 @@ typedef enum {
     HOPS_RUN_RUNNING = 0,
     HOPS_RUN_FINISHED = 1,
     HOPS_RUN_FAILED = 2,
-    HOPS_RUN_KILLED = 3
+    HOPS_RUN_KILLED = 3,
+    HOPS_RUN_EARLY_STOPPED = 4  /* stopped by an early-stopping rule (hops hpo) */
 } hops_run_state;
 
-/* "RUNNING", "FINISHED", "FAILED", "KILLED". */
+/* "RUNNING", "FINISHED", "FAILED", "KILLED", "EARLY_STOPPED". */
 HOPS_EXTERN const char *hops_run_state_name(hops_run_state s);
 
 typedef struct hops_kv {

@@ -76,6 +76,59 @@ static const char *const migrations[] = {
     "  transform TEXT,"                        /* JSON transform spec */
     "  UNIQUE (dataset_id, version));"
     "CREATE INDEX dataset_versions_source ON dataset_versions(source_version_id);",
+    /* 2 -> 3: parallel experiments (src/hpo, src/sched). Runs gain the state
+     * EARLY_STOPPED: SQLite cannot change a CHECK in place, so the runs table
+     * is rebuilt with the same columns and ids (nothing references it by key).
+     * An hpo row holds a search's spec and driver; each trial is one point of
+     * the search space, run as one run per attempt (hpo_attempts). ask_seq and
+     * tell_seq order the sampler's asks and tells (one counter per search) so
+     * a resumed search replays them into a fresh sampler and gets its state
+     * (DE population, random stream position) back exactly. */
+    "CREATE TABLE runs_v3("
+    "  id INTEGER PRIMARY KEY,"
+    "  uid TEXT NOT NULL UNIQUE,"
+    "  experiment_id INTEGER NOT NULL REFERENCES experiments(id),"
+    "  state TEXT NOT NULL CHECK (state IN ('RUNNING','FINISHED','FAILED','KILLED',"
+    "                                       'EARLY_STOPPED')),"
+    "  command TEXT NOT NULL DEFAULT '[]',"
+    "  cwd TEXT, git_commit TEXT, git_dirty INTEGER,"
+    "  host TEXT, user TEXT, pid INTEGER, pid_start INTEGER,"
+    "  start_time REAL NOT NULL, end_time REAL,"
+    "  exit_code INTEGER, signal INTEGER, reason TEXT,"
+    "  run_dir TEXT NOT NULL);"
+    "INSERT INTO runs_v3 SELECT * FROM runs;"
+    "DROP TABLE runs;"
+    "ALTER TABLE runs_v3 RENAME TO runs;"
+    "CREATE INDEX runs_experiment ON runs(experiment_id);"
+    "CREATE INDEX runs_state ON runs(state);"
+    "CREATE TABLE hpo("
+    "  id INTEGER PRIMARY KEY,"
+    "  experiment_id INTEGER NOT NULL UNIQUE REFERENCES experiments(id),"
+    "  spec TEXT NOT NULL,"                    /* normalized JSON spec */
+    "  command TEXT NOT NULL DEFAULT '[]',"     /* JSON argv of the trial */
+    "  options TEXT NOT NULL DEFAULT '{}',"     /* slots, executor ... as run */
+    "  state TEXT NOT NULL CHECK (state IN ('RUNNING','FINISHED','FAILED','KILLED')),"
+    "  host TEXT, pid INTEGER, pid_start INTEGER,"  /* the driver */
+    "  seq INTEGER NOT NULL DEFAULT 0,"         /* last ask/tell sequence number */
+    "  created REAL NOT NULL, end_time REAL, reason TEXT,"
+    "  sampler_state TEXT);"                    /* JSON snapshot, for display */
+    "CREATE TABLE hpo_trials("
+    "  hpo_id INTEGER NOT NULL REFERENCES hpo(id),"
+    "  trial INTEGER NOT NULL,"                 /* 0, 1, ... in ask order */
+    "  params TEXT NOT NULL,"                   /* JSON object */
+    "  state TEXT NOT NULL,"                    /* RUNNING, FINISHED, FAILED, EARLY_STOPPED */
+    "  value REAL,"                             /* the objective; NULL: none */
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  ask_seq INTEGER NOT NULL, tell_seq INTEGER,"
+    "  start_time REAL, end_time REAL,"
+    "  PRIMARY KEY (hpo_id, trial)) WITHOUT ROWID;"
+    "CREATE TABLE hpo_attempts("
+    "  hpo_id INTEGER NOT NULL, trial INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+    "  run_uid TEXT NOT NULL,"                  /* runs.uid; no key: runs may be deleted */
+    "  slot TEXT,"                              /* e.g. {"cpu":1,"gpus":[0]} */
+    "  pid INTEGER, pid_start INTEGER,"         /* the trial's process group leader */
+    "  start_time REAL NOT NULL, end_time REAL, state TEXT NOT NULL,"
+    "  PRIMARY KEY (hpo_id, trial, attempt)) WITHOUT ROWID;",
 };
 
 int hops_project_schema_version(void) { return (int)HOPS_ARRAY_LEN(migrations); }

@@ -66,6 +66,8 @@ const char *hops_run_state_name(hops_run_state s)
         return "FAILED";
     case HOPS_RUN_KILLED:
         return "KILLED";
+    case HOPS_RUN_EARLY_STOPPED:
+        return "EARLY_STOPPED";
     }
     return "UNKNOWN";
 }
