@@ -91,15 +91,63 @@ static inline double from_key(uint64_t k)
     return d;
 }
 
-/* LSD radix sort of N <= HOPS_KLL_BUF doubles, 8 bits a pass, only over
- * the bytes that differ between keys (data in one range share their sign
- * and exponent bytes). Two histograms per byte, for even and odd keys, so
- * runs of one byte value do not serialise on one counter. */
+/* One LSD radix pass over byte SHIFT / 8 of the N keys in SRC into DST.
+ * Two histograms, for even and odd keys, so runs of one byte value do not
+ * serialise on one counter. */
+static void radix_pass(const uint64_t *src, uint64_t *dst, uint32_t n, unsigned shift)
+{
+    uint32_t cnt[2][256];
+    memset(cnt, 0, sizeof cnt);
+    uint32_t i = 0;
+    for (; i + 1 < n; i += 2) {
+        cnt[0][(src[i] >> shift) & 0xff]++;
+        cnt[1][(src[i + 1] >> shift) & 0xff]++;
+    }
+    if (i < n)
+        cnt[0][(src[i] >> shift) & 0xff]++;
+    uint32_t sum = 0;
+    for (int x = 0; x < 256; x++) {
+        uint32_t t = cnt[0][x] + cnt[1][x];
+        cnt[0][x] = sum;
+        sum += t;
+    }
+    for (i = 0; i < n; i++)
+        dst[cnt[0][(src[i] >> shift) & 0xff]++] = src[i];
+}
+
+/* Finish sorting keys that are sorted by their high bytes: insertion sort,
+ * giving up (0) once it has moved more than BUDGET keys. */
+static int insertion_finish(uint64_t *k, uint32_t n, uint64_t budget)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        uint64_t x = k[i];
+        if (x >= k[i - 1])
+            continue;
+        uint32_t j = i;
+        do {
+            k[j] = k[j - 1];
+            j--;
+        } while (j > 0 && k[j - 1] > x);
+        k[j] = x;
+        uint64_t moved = i - j;
+        if (moved > budget)
+            return 0; /* K is still a permutation, sorted by the high bytes */
+        budget -= moved;
+    }
+    return 1;
+}
+
+/* Sort N <= HOPS_KLL_BUF doubles: LSD radix, 8 bits a pass, only over the
+ * bytes that differ between keys (data in one range share their sign and
+ * exponent bytes). First only the four highest of those bytes, then an
+ * insertion sort puts the few keys that tie there in order; only when that
+ * meets many ties (data that differ in their low bits only) do the
+ * remaining bytes get their passes. */
 static void radix_sort(double *v, uint32_t n)
 {
     uint64_t a[HOPS_KLL_BUF], b[HOPS_KLL_BUF];
-    uint32_t cnt[2][256];
     uint64_t *src = a, *dst = b, diff = 0;
+    int pass[8], n_pass = 0;
     if (n < 2)
         return;
     uint64_t k0 = to_key(v[0]);
@@ -107,29 +155,25 @@ static void radix_sort(double *v, uint32_t n)
         a[i] = to_key(v[i]);
         diff |= a[i] ^ k0;
     }
-    for (int p = 0; p < 8; p++) {
-        unsigned shift = 8 * (unsigned)p;
-        if (!((diff >> shift) & 0xff))
-            continue;
-        memset(cnt, 0, sizeof cnt);
-        uint32_t i = 0;
-        for (; i + 1 < n; i += 2) {
-            cnt[0][(src[i] >> shift) & 0xff]++;
-            cnt[1][(src[i + 1] >> shift) & 0xff]++;
-        }
-        if (i < n)
-            cnt[0][(src[i] >> shift) & 0xff]++;
-        uint32_t sum = 0;
-        for (int x = 0; x < 256; x++) {
-            uint32_t t = cnt[0][x] + cnt[1][x];
-            cnt[0][x] = sum;
-            sum += t;
-        }
-        for (i = 0; i < n; i++)
-            dst[cnt[0][(src[i] >> shift) & 0xff]++] = src[i];
+    for (int p = 0; p < 8; p++)
+        if ((diff >> (8 * p)) & 0xff)
+            pass[n_pass++] = p;
+    int first = n_pass > 4 ? n_pass - 4 : 0;
+    for (int p = first; p < n_pass; p++) {
+        radix_pass(src, dst, n, 8 * (unsigned)pass[p]);
         uint64_t *t = src;
         src = dst;
         dst = t;
+    }
+    if (first > 0 && !insertion_finish(src, n, 2 * (uint64_t)n)) {
+        /* Sorted by the high bytes is no help to LSD: start over from the
+         * lowest byte (every pass is stable, so the result is exact). */
+        for (int p = 0; p < n_pass; p++) {
+            radix_pass(src, dst, n, 8 * (unsigned)pass[p]);
+            uint64_t *t = src;
+            src = dst;
+            dst = t;
+        }
     }
     for (uint32_t i = 0; i < n; i++)
         v[i] = from_key(src[i]);

@@ -325,6 +325,32 @@ static hops_status push_field(parser *ps, size_t n, hops_field f)
     return HOPS_OK;
 }
 
+/* The first DELIM or '\n' in [P, END), or END: eight bytes at a time (SWAR,
+ * the zero-byte test of Mycroft), since fields are short and many. */
+static inline const char *field_end(const char *p, const char *end, char delim)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    const uint64_t dmask = ones * (unsigned char)delim, nmask = ones * (unsigned char)'\n';
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - p >= 8) {
+        uint64_t x, a, b;
+        memcpy(&x, p, 8);
+        a = x ^ dmask;
+        b = x ^ nmask;
+        /* The lowest flagged byte is exact (false flags only follow it). */
+        uint64_t hit = ((a - ones) & ~a & highs) | ((b - ones) & ~b & highs);
+        if (hit)
+            return p + (__builtin_ctzll(hit) >> 3);
+        p += 8;
+    }
+#else
+    (void)ones, (void)highs, (void)dmask, (void)nmask;
+#endif
+    while (p < end && *p != delim && *p != '\n')
+        p++;
+    return p;
+}
+
 /* Parse one CSV record at *P (before END). On success *P is past the record's
  * line ending, *N the field count, *LINES the newlines consumed. Fields that
  * needed unescaping point into the scratch buffer (reset per record). */
@@ -384,8 +410,7 @@ static hops_status csv_record(parser *ps, const char **pp, const char *end, uint
                                    "a quoted field is written \"\")");
         } else {
             const char *start = p;
-            while (p < end && *p != delim && *p != '\n')
-                p++;
+            p = field_end(p, end, delim);
             size_t len = (size_t)(p - start);
             if ((p == end || *p == '\n') && len && start[len - 1] == '\r')
                 len--;

@@ -116,7 +116,7 @@ void hops__xsum_read(hops_rd *r, hops_xsum *s);
 /* ---- KLL quantile sketch (kll.c) ---- */
 
 #define HOPS_KLL_K 512    /* the top level keeps about K items */
-#define HOPS_KLL_BUF 1024 /* level 0: an unsorted buffer this long */
+#define HOPS_KLL_BUF 4096 /* level 0: an unsorted buffer this long */
 #define HOPS_KLL_MAX_LEVELS 60
 
 typedef struct {
@@ -231,6 +231,7 @@ typedef struct {
     size_t arena_len, arena_cap;
     size_t exact_limit, keep;
     int exact;
+    int hll_only; /* counting stopped: no entries, only the HLL (never exact) */
     uint64_t err;
     hops_hll *hll; /* NULL while exact */
 } hops_freq;
@@ -238,10 +239,15 @@ typedef struct {
 void hops__freq_init(hops_freq *f, size_t exact_limit, size_t keep);
 void hops__freq_free(hops_freq *f);
 int hops__freq_add(hops_freq *f, const char *p, size_t len, uint64_t hash);
+/* Stop counting values: drop every entry and keep only the distinct count
+ * (HLL). For columns where value counts say nothing (a float column with
+ * thousands of distinct values) and cost most of the pass. Merging with an
+ * hll_only summary makes the result hll_only. */
+int hops__freq_stop_counting(hops_freq *f);
 /* Start loading the cache lines hops__freq_add(F, .., HASH) will touch. */
 static inline void hops__freq_prefetch(const hops_freq *f, uint64_t hash)
 {
-    if (f->n_slots)
+    if (f->n_slots && !f->hll_only)
         __builtin_prefetch(&f->slot[(size_t)hash & (f->n_slots - 1)]);
     if (f->hll)
         __builtin_prefetch(&f->hll->reg[hash >> (64 - HOPS_HLL_P)]);

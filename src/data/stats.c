@@ -37,7 +37,7 @@
  * as many as it has values) is a category: the rule of `hops data schema`. */
 #define CATEGORY_MAX 20
 #define STATE_MAGIC "HOPSSTA1"
-#define STATE_VERSION 1
+#define STATE_VERSION 2
 
 /* ---- the mergeable accumulators ---- */
 
@@ -291,6 +291,7 @@ typedef struct {
     hops_table_info info;
     size_t n_cols;
     stats_acc acc;
+    size_t label_col; /* the --label column, or SIZE_MAX */
     pthread_mutex_t lock;
     chunk *live;
 } stats_run;
@@ -475,7 +476,9 @@ static hops_status on_record(void *ud, void *cs, const hops_record *rec)
         const char *p = f->ptr;
         size_t len = f->len;
         cc->a.count++;
-        if (hops__freq_add(&cc->a.freq, p, len, c->hash[i]) != 0)
+        if (cc->a.freq.hll_only)
+            hops__hll_add(cc->a.freq.hll, c->hash[i]);
+        else if (hops__freq_add(&cc->a.freq, p, len, c->hash[i]) != 0)
             return hops__error(HOPS_ENOMEM, "out of memory");
         if (len == 0) {
             cc->a.n_str++;
@@ -507,6 +510,13 @@ static hops_status on_record(void *ud, void *cs, const hops_record *rec)
                 continue;
             }
             if (add_number(c, cc, i, x) != 0)
+                return hops__error(HOPS_ENOMEM, "out of memory");
+            /* Numbers only, and more distinct ones than the chunk counts
+             * exactly: a measurement, whose value counts are noise that
+             * would cost more than everything else here. Keep its distinct
+             * count (HLL) only, as pandas' describe and TFDV do. */
+            if (!cc->a.freq.exact && !cc->a.freq.hll_only && cc->a.n_num == cc->a.count &&
+                i != run->label_col && hops__freq_stop_counting(&cc->a.freq) != 0)
                 return hops__error(HOPS_ENOMEM, "out of memory");
             if (c->k) {
                 int s = c->slot_of[i];
@@ -638,6 +648,10 @@ static hops_status stats_scan(const char *path, const hops_stats_options *o, int
     if ((st = hops__table_open(path, &o->read, &run.info)) != HOPS_OK)
         return st;
     run.n_cols = run.info.n_columns;
+    run.label_col = SIZE_MAX;
+    for (size_t i = 0; o->label && i < run.n_cols; i++)
+        if (strcmp(run.info.columns[i], o->label) == 0)
+            run.label_col = i;
     if ((st = check_label(path, o->label, run.n_cols, run.info.columns)) != HOPS_OK ||
         (st = stats_acc_init(&run.acc, path, run.info.format, run.n_cols, run.info.columns,
                              o->correlation != 0)) != HOPS_OK) {
@@ -846,8 +860,11 @@ static json_t *column_json(const stats_acc *s, size_t i, const hops_stats_option
         return NULL;
     }
     json_object_set_new(col, "top", top);
+    json_object_set_new(col, "top_tracked", json_boolean(!a->freq.hll_only));
     json_object_set_new(col, "top_exact", json_boolean(a->freq.exact));
-    json_object_set_new(col, "top_count_error", json_integer((json_int_t)a->freq.err));
+    json_object_set_new(col, "top_count_error", a->freq.hll_only
+                                                    ? json_null()
+                                                    : json_integer((json_int_t)a->freq.err));
     return col;
 }
 

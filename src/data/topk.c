@@ -251,9 +251,31 @@ static int enforce_limits(hops_freq *f)
     return 0;
 }
 
+int hops__freq_stop_counting(hops_freq *f)
+{
+    if (f->hll_only)
+        return 0;
+    if (go_approx(f) != 0)
+        return -1;
+    free(f->e);
+    free(f->slot);
+    free(f->arena);
+    f->e = NULL;
+    f->slot = NULL;
+    f->arena = NULL;
+    f->n = f->cap = f->n_slots = f->arena_len = f->arena_cap = 0;
+    f->err = 0;
+    f->hll_only = 1;
+    return 0;
+}
+
 int hops__freq_add(hops_freq *f, const char *p, size_t len, uint64_t hash)
 {
     size_t pos;
+    if (f->hll_only) {
+        hops__hll_add(f->hll, hash);
+        return 0;
+    }
     if (!f->n_slots && slots_rebuild(f, 64) != 0)
         return -1;
     hops_freq_entry *e = lookup(f, p, len, hash, &pos);
@@ -278,6 +300,16 @@ int hops__freq_add(hops_freq *f, const char *p, size_t len, uint64_t hash)
 
 int hops__freq_merge(hops_freq *a, const hops_freq *b)
 {
+    if (a->hll_only || b->hll_only) {
+        if (hops__freq_stop_counting(a) != 0)
+            return -1;
+        if (b->hll) /* every value B saw (it has one whenever it is not exact) */
+            hops__hll_merge(a->hll, b->hll);
+        else
+            for (size_t i = 0; i < b->n; i++)
+                hops__hll_add(a->hll, b->e[i].hash);
+        return 0;
+    }
     if (!a->exact || !b->exact) {
         if (go_approx(a) != 0)
             return -1;
@@ -349,6 +381,7 @@ void hops__freq_write(hops_wr *w, const hops_freq *f)
     hops__wr_u64(w, f->exact_limit);
     hops__wr_u64(w, f->keep);
     hops__wr_u64(w, (uint64_t)f->exact);
+    hops__wr_u64(w, (uint64_t)f->hll_only);
     hops__wr_u64(w, f->err);
     hops__wr_u64(w, f->n);
     for (size_t i = 0; i < f->n; i++) {
@@ -368,6 +401,7 @@ int hops__freq_read(hops_rd *r, hops_freq *f)
     size_t keep = (size_t)hops__rd_count(r, MAX_ENTRIES / 4);
     hops__freq_init(f, exact_limit, keep);
     f->exact = (int)hops__rd_count(r, 1);
+    f->hll_only = (int)hops__rd_count(r, 1);
     f->err = hops__rd_u64(r);
     uint64_t n = hops__rd_count(r, (r->len - r->pos) / 24); /* each entry takes >= 24 bytes */
     if (r->bad || keep < 1)
@@ -389,7 +423,8 @@ int hops__freq_read(hops_rd *r, hops_freq *f)
             goto bad;
         memcpy(f->hll->reg, reg, HOPS_HLL_M);
     }
-    if (r->bad || (f->exact && f->n > f->exact_limit) || (!f->exact && f->n > 2 * f->keep))
+    if (r->bad || (f->exact && f->n > f->exact_limit) || (!f->exact && f->n > 2 * f->keep) ||
+        (f->hll_only && (f->exact || f->n || f->err)))
         goto bad;
     return 0;
 bad:

@@ -42,6 +42,15 @@ assert_eq "$(jget '["columns"][5]["type"]' <big.json)" string
 assert_eq "$(jget '["columns"][6]["type"]' <big.json)" bool
 assert_eq "$(jget '["columns"][7]["type"]' <big.json)" timestamp
 ok "40000 rows: exact stats equal pandas, sketches within their stated errors, types inferred"
+# Value counts: kept for the 50 ints of k, the categories and the 20000
+# strings of s (Misra-Gries); dropped for the ~38000 distinct floats of f.
+assert_eq "$(jget '["columns"][0]["top_tracked"]' <big.json)" false
+assert_eq "$(jget '["columns"][0]["top_count_error"]' <big.json)" null
+assert_eq "$(jget '["columns"][3]["top_tracked"]' <big.json)" true
+assert_eq "$(jget '["columns"][3]["top_exact"]' <big.json)" true
+assert_eq "$(jget '["columns"][5]["top_tracked"]' <big.json)" true
+assert_eq "$(jget '["columns"][8]["top_tracked"]' <big.json)" true
+ok "top values: counted for ints, categories and strings; not for 38000 distinct floats"
 
 "$HOPS" data stats big.csv --label y --json --threads 1 >t1.json
 "$HOPS" data stats big.csv --label y --json --threads 4 >t4.json

@@ -312,7 +312,7 @@ static void test_kll_accuracy(void **state)
     double *data = malloc(N * sizeof *data), *sorted = malloc(N * sizeof *sorted);
     assert_non_null(data);
     assert_non_null(sorted);
-    for (int dist = 0; dist < 5; dist++) {
+    for (int dist = 0; dist < 6; dist++) {
         for (int i = 0; i < N; i++) {
             switch (dist) {
             case 0:
@@ -327,9 +327,22 @@ static void test_kll_accuracy(void **state)
             case 3:
                 data[i] = (double)i;
                 break; /* sorted input */
-            default:
+            case 4:
                 data[i] = (double)(rnd() % 20);
                 break; /* heavy ties */
+            default: {
+                /* Mostly 1.0 plus noise in the low 16 bits, a few spread
+                 * wide: keys that tie in their high bytes, so the sort's
+                 * high-bytes-first shortcut has to give up and do it all. */
+                uint64_t u;
+                double one = 1.0;
+                memcpy(&u, &one, sizeof u);
+                u += rnd() % 65536;
+                memcpy(&data[i], &u, sizeof u);
+                if (rnd() % 100 == 0)
+                    data[i] = rnd_normal() * 1e6;
+                break;
+            }
             }
         }
         hops_kll s;
@@ -632,6 +645,67 @@ static void test_freq_heavy_hitters(void **state)
         hops__freq_free(&parts[p]);
 }
 
+/* Counting stopped: the distinct count goes on (HLL, over every value seen
+ * before and after), entries are gone; merging either way keeps it stopped
+ * and covers both sides' values; the state survives a round trip and a
+ * damaged one is refused. */
+static void test_freq_stop_counting(void **state)
+{
+    (void)state;
+    enum { N = 50000 };
+    hops_freq a, b, c, d;
+    hops__freq_init(&a, 100, 10);
+    hops__freq_init(&b, 100, 10);
+    hops__freq_init(&c, 100, 10);
+    hops__freq_init(&d, 100, 10);
+    char key[24];
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "%d.5", i);
+        add_str(i < N / 2 ? &a : &b, key);
+        if (i == 50)
+            assert_int_equal(hops__freq_stop_counting(&a), 0);
+    }
+    for (int i = 0; i < 30; i++) { /* exact, and values of its own */
+        snprintf(key, sizeof key, "x%d", i);
+        add_str(&c, key);
+    }
+    assert_true(a.hll_only && !a.exact && a.n == 0 && a.err == 0);
+    assert_int_equal(hops__freq_stop_counting(&a), 0); /* idempotent */
+    double err, got = hops__freq_distinct(&a, &err);
+    assert_true(err > 0 && fabs(got - N / 2) < 3 * err * N / 2);
+
+    assert_int_equal(hops__freq_merge(&c, &a), 0); /* exact <- stopped */
+    assert_true(c.hll_only && c.n == 0);
+    got = hops__freq_distinct(&c, &err);
+    assert_true(fabs(got - (N / 2 + 30)) < 3 * err * (N / 2 + 30));
+    assert_int_equal(hops__freq_merge(&b, &c), 0); /* Misra-Gries <- stopped */
+    assert_true(b.hll_only && b.n == 0);
+    got = hops__freq_distinct(&b, &err);
+    assert_true(fabs(got - (N + 30)) < 3 * err * (N + 30));
+    add_str(&d, "y");
+    assert_int_equal(hops__freq_merge(&b, &d), 0); /* stopped <- exact */
+    assert_true(b.hll_only && b.n == 0);
+
+    hops_wr w = {HOPS_BUF_INIT, 0};
+    hops__freq_write(&w, &b);
+    hops_rd r = {(const unsigned char *)w.b.data, w.b.len, 0, 0};
+    hops_freq back;
+    assert_int_equal(hops__freq_read(&r, &back), 0);
+    assert_true(back.hll_only && !back.exact && back.n == 0);
+    double e2;
+    assert_true(hops__freq_distinct(&back, &e2) == hops__freq_distinct(&b, &err));
+    hops__freq_free(&back);
+    /* A state claiming to be stopped and exact at once is refused. */
+    memset(w.b.data + 16, 1, 1); /* the exact flag, after exact_limit and keep */
+    hops_rd bad = {(const unsigned char *)w.b.data, w.b.len, 0, 0};
+    assert_int_equal(hops__freq_read(&bad, &back), -1);
+    hops__buf_free(&w.b);
+    hops__freq_free(&a);
+    hops__freq_free(&b);
+    hops__freq_free(&c);
+    hops__freq_free(&d);
+}
+
 /* An exact table merged with an approximate one: the distinct count still
  * covers the exact side's values. */
 static void test_freq_mixed_merge(void **state)
@@ -676,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_freq_exact),
         cmocka_unit_test(test_freq_heavy_hitters),
         cmocka_unit_test(test_freq_mixed_merge),
+        cmocka_unit_test(test_freq_stop_counting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
