@@ -79,6 +79,9 @@ int cmd_data_schema(int argc, char **argv);   /* cli/data_schema.c: hops data sc
 int cmd_data_validate(int argc, char **argv); /* cli/data_schema.c: hops data validate */
 int cmd_data_transform(int argc, char **argv);/* cli/data_transform.c */
 int cmd_data_report(int argc, char **argv);   /* cli/data_report.c */
+int cmd_train(int argc, char **argv);         /* cli/train.c */
+int cmd_predict(int argc, char **argv);       /* cli/predict.c */
+int cmd_model(int argc, char **argv);         /* cli/model.c: hops model list|show|... */
 
 /* Resolve a data argument: a file path, or a project dataset NAME[:VERSION].
  * *path_out is owned (free()); returns an exit code (0 ok) after printing why not.

@@ -18,6 +18,13 @@ static const char usage[] =
     "  dataset add|list|show  versioned datasets in the project\n"
     "  data schema|validate|stats|transform|report\n"
     "                         look at, check and reshape CSV / JSON Lines data\n"
+    "  train --data D --label COL --model TYPE\n"
+    "                         train a native model (linear, logistic, softmax, mlp, gbdt)\n"
+    "                         as a run and register it\n"
+    "  predict --model NAME[:VER] --data D\n"
+    "                         batch predictions with a registered model\n"
+    "  model list|show|versions|export|best\n"
+    "                         the model registry\n"
     "\n"
     "Run `hops COMMAND --help` for a command's options. Commands find the project by\n"
     "walking up from the current directory, or through HOPS_PROJECT.\n"
@@ -57,6 +64,12 @@ int main(int argc, char **argv)
         return cmd_data(argc - 1, argv + 1);
     if (strcmp(cmd, "dataset") == 0)
         return cmd_dataset(argc - 1, argv + 1);
+    if (strcmp(cmd, "train") == 0)
+        return cmd_train(argc - 1, argv + 1);
+    if (strcmp(cmd, "predict") == 0)
+        return cmd_predict(argc - 1, argv + 1);
+    if (strcmp(cmd, "model") == 0)
+        return cmd_model(argc - 1, argv + 1);
     fprintf(stderr, "hops: '%s' is not a hops command. See `hops --help`.\n", cmd);
     return EXIT_USAGE;
 }

@@ -3,6 +3,8 @@
 #include <hops/log.h>
 #include <hops/project.h>
 #include <hops/run.h>
+#include <hops/table.h>
+#include <hops/model.h>
 #include <hops/hops.h>
 
 int main(void) { return hops_strerror(HOPS_OK)[0] == 's' ? 0 : 1; }

@@ -12,5 +12,7 @@
 #include "stats.h"
 #include "transform.h"
 #include "report.h"
+#include "table.h"
+#include "model.h"
 
 #endif

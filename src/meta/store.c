@@ -129,6 +129,25 @@ static const char *const migrations[] = {
     "  pid INTEGER, pid_start INTEGER,"         /* the trial's process group leader */
     "  start_time REAL NOT NULL, end_time REAL, state TEXT NOT NULL,"
     "  PRIMARY KEY (hpo_id, trial, attempt)) WITHOUT ROWID;",
+    /* 3 -> 4: the model registry (src/ml/registry.c). A version's file lives
+     * in .hops/models/NAME/VERSION/model.hops (path is relative to .hops);
+     * its row is committed, under the write lock, once the file is in place. */
+    "CREATE TABLE models("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  created REAL NOT NULL);"
+    "CREATE TABLE model_versions("
+    "  id INTEGER PRIMARY KEY,"
+    "  model_id INTEGER NOT NULL REFERENCES models(id),"
+    "  version INTEGER NOT NULL CHECK (version >= 1),"
+    "  type TEXT NOT NULL,"                    /* linear, logistic, softmax, mlp, gbdt */
+    "  run_uid TEXT,"                          /* the training run (runs.uid); no key */
+    "  path TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  metrics TEXT NOT NULL DEFAULT '{}',"    /* JSON: the test metrics */
+    "  created REAL NOT NULL,"
+    "  UNIQUE (model_id, version));",
 };
 
 int hops_project_schema_version(void) { return (int)HOPS_ARRAY_LEN(migrations); }

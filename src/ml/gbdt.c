@@ -1,0 +1,200 @@
+/* Gradient-boosted trees through XGBoost's C API. The booster is kept in the
+ * model file as XGBoost's own UBJSON model, so hops reads it back exactly;
+ * prediction loads it into a booster for each call. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xgboost/c_api.h>
+
+#include "ml.h"
+
+static hops_status xgb_error(const char *what)
+{
+    return hops__error(HOPS_ERROR, "XGBoost: %s: %s", what, XGBGetLastError());
+}
+
+static hops_status set_param(BoosterHandle h, const char *k, const char *v)
+{
+    if (XGBoosterSetParam(h, k, v) != 0)
+        return hops__error(HOPS_EINVAL, "XGBoost parameter %s=%s: %s", k, v, XGBGetLastError());
+    return HOPS_OK;
+}
+
+static hops_status matrix(const float *x, size_t n, size_t d, const double *y, DMatrixHandle *out)
+{
+    *out = NULL;
+    if (XGDMatrixCreateFromMat(x, (bst_ulong)n, (bst_ulong)d, NAN, out) != 0)
+        return xgb_error("cannot make a DMatrix");
+    if (y) {
+        float *lab = malloc((n ? n : 1) * sizeof *lab);
+        if (!lab)
+            return hops__error(HOPS_ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++)
+            lab[i] = (float)y[i];
+        int r = XGDMatrixSetFloatInfo(*out, "label", lab, (bst_ulong)n);
+        free(lab);
+        if (r != 0)
+            return xgb_error("cannot set the labels");
+    }
+    return HOPS_OK;
+}
+
+/* The first "NAME-METRIC:VALUE" of EVAL for NAME. */
+static int eval_value(const char *eval, const char *name, double *out)
+{
+    size_t nl = strlen(name);
+    for (const char *p = eval; (p = strstr(p, name)) != NULL; p += nl) {
+        if ((p == eval || p[-1] == '\t') && p[nl] == '-') {
+            const char *colon = strchr(p, ':');
+            if (!colon)
+                return 0;
+            *out = strtod(colon + 1, NULL);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+hops_status hops__gbdt_fit(hops_model *m, ml_fit *f, const hops_kv *params, size_t n_params)
+{
+    DMatrixHandle dtrain = NULL, dval = NULL;
+    BoosterHandle h = NULL;
+    char buf[64];
+    hops_status rc;
+    size_t k = m->n_classes;
+
+    if ((rc = matrix(f->train.x, f->train.n, f->train.d, f->train.y, &dtrain)) != HOPS_OK)
+        goto out;
+    if (f->val.n && (rc = matrix(f->val.x, f->val.n, f->val.d, f->val.y, &dval)) != HOPS_OK)
+        goto out;
+    DMatrixHandle cache[2] = {dtrain, dval};
+    if (XGBoosterCreate(cache, dval ? 2 : 1, &h) != 0) {
+        rc = xgb_error("cannot make a booster");
+        goto out;
+    }
+    const char *objective = m->task == ML_REGRESSION ? "reg:squarederror"
+                            : k == 2                 ? "binary:logistic"
+                                                     : "multi:softprob";
+    if ((rc = set_param(h, "objective", objective)) != HOPS_OK)
+        goto out;
+    if (m->task == ML_CLASSIFICATION && k > 2) {
+        snprintf(buf, sizeof buf, "%zu", k);
+        if ((rc = set_param(h, "num_class", buf)) != HOPS_OK)
+            goto out;
+    }
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)(f->o->seed & 0x7fffffff));
+    if ((rc = set_param(h, "seed", buf)) != HOPS_OK)
+        goto out;
+    snprintf(buf, sizeof buf, "%d", f->threads);
+    if ((rc = set_param(h, "nthread", buf)) != HOPS_OK || (rc = set_param(h, "verbosity", "0")))
+        goto out;
+    snprintf(buf, sizeof buf, "%.17g", f->lr);
+    if ((rc = set_param(h, "eta", buf)) != HOPS_OK)
+        goto out;
+    snprintf(buf, sizeof buf, "%.17g", f->l2);
+    if ((rc = set_param(h, "lambda", buf)) != HOPS_OK)
+        goto out;
+    for (size_t i = 0; i < n_params; i++)
+        if ((rc = set_param(h, params[i].key, params[i].value)) != HOPS_OK)
+            goto out;
+
+    double best = INFINITY;
+    int since_best = 0;
+    for (int it = 0; it < f->epochs; it++) {
+        const char *eval = NULL;
+        const char *names[2] = {"train", "val"};
+        double tr = NAN, va = NAN;
+        if (XGBoosterUpdateOneIter(h, it, dtrain) != 0) {
+            rc = xgb_error("training failed");
+            goto out;
+        }
+        if (XGBoosterEvalOneIter(h, it, cache, names, dval ? 2 : 1, &eval) != 0) {
+            rc = xgb_error("evaluation failed");
+            goto out;
+        }
+        eval_value(eval, "train", &tr);
+        f->epochs_run = it + 1;
+        if (dval) {
+            eval_value(eval, "val", &va);
+            const char *keys[] = {"loss", "val_loss"};
+            double vals[] = {tr, va};
+            hops__epoch_report(f, it + 1, 2, keys, vals);
+            if (va < best - f->tol) {
+                best = va;
+                since_best = 0;
+            } else if (f->patience > 0 && ++since_best >= f->patience) {
+                f->stopped_early = 1;
+                break;
+            }
+        } else {
+            const char *keys[] = {"loss"};
+            double vals[] = {tr};
+            hops__epoch_report(f, it + 1, 1, keys, vals);
+        }
+    }
+    bst_ulong len = 0;
+    const char *raw = NULL;
+    if (XGBoosterSaveModelToBuffer(h, "{\"format\": \"ubj\"}", &len, &raw) != 0) {
+        rc = xgb_error("cannot save the booster");
+        goto out;
+    }
+    free(m->booster);
+    if (!(m->booster = malloc(len ? len : 1))) {
+        rc = hops__error(HOPS_ENOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(m->booster, raw, len);
+    m->booster_len = len;
+out:
+    if (h)
+        XGBoosterFree(h);
+    if (dtrain)
+        XGDMatrixFree(dtrain);
+    if (dval)
+        XGDMatrixFree(dval);
+    return rc;
+}
+
+hops_status hops__gbdt_predict(const hops_model *m, const float *x, size_t n, size_t d,
+                               int threads, float *out)
+{
+    BoosterHandle h = NULL;
+    DMatrixHandle dm = NULL;
+    bst_ulong len = 0;
+    const float *res = NULL;
+    char buf[32];
+    hops_status rc = HOPS_OK;
+    if (n == 0)
+        return HOPS_OK;
+    if (XGBoosterCreate(NULL, 0, &h) != 0) {
+        rc = xgb_error("cannot make a booster");
+        goto out;
+    }
+    if (XGBoosterLoadModelFromBuffer(h, m->booster, (bst_ulong)m->booster_len) != 0) {
+        rc = hops__error(HOPS_ECORRUPT, "the model's trees do not load: %s", XGBGetLastError());
+        goto out;
+    }
+    snprintf(buf, sizeof buf, "%d", threads);
+    if ((rc = set_param(h, "nthread", buf)) != HOPS_OK)
+        goto out;
+    if ((rc = matrix(x, n, d, NULL, &dm)) != HOPS_OK)
+        goto out;
+    if (XGBoosterPredict(h, dm, 0, 0, 0, &len, &res) != 0) {
+        rc = xgb_error("prediction failed");
+        goto out;
+    }
+    if (len != (bst_ulong)(n * m->n_outputs)) {
+        rc = hops__error(HOPS_ECORRUPT,
+                         "the model's trees give %llu outputs for %zu rows, not %zu per row",
+                         (unsigned long long)len, n, m->n_outputs);
+        goto out;
+    }
+    memcpy(out, res, n * m->n_outputs * sizeof *out);
+out:
+    if (dm)
+        XGDMatrixFree(dm);
+    if (h)
+        XGBoosterFree(h);
+    return rc;
+}

@@ -1,0 +1,471 @@
+/* Dense layers: the forward pass every layered model predicts with (linear,
+ * logistic, softmax and the MLP), and MLP training by back-propagation with
+ * mini-batch SGD with momentum or Adam, L2, and early stopping.
+ *
+ * Every product of a batch with a weight matrix is one cblas_sgemm; the loops
+ * here only add biases, apply activations and update parameters. */
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ml.h"
+
+#define PREDICT_BLOCK 4096 /* rows per forward block when predicting */
+
+const char *hops__act_name(ml_act a)
+{
+    switch (a) {
+    case ML_ACT_IDENTITY: return "identity";
+    case ML_ACT_RELU: return "relu";
+    case ML_ACT_TANH: return "tanh";
+    case ML_ACT_SIGMOID: return "sigmoid";
+    case ML_ACT_SOFTMAX: return "softmax";
+    }
+    return "?";
+}
+
+int hops__act_parse(const char *name, ml_act *out)
+{
+    static const ml_act all[] = {ML_ACT_IDENTITY, ML_ACT_RELU, ML_ACT_TANH, ML_ACT_SIGMOID,
+                                 ML_ACT_SOFTMAX};
+    for (size_t i = 0; name && i < HOPS_ARRAY_LEN(all); i++)
+        if (strcmp(name, hops__act_name(all[i])) == 0) {
+            *out = all[i];
+            return 0;
+        }
+    if (name && strcmp(name, "logistic") == 0) { /* scikit-learn's name */
+        *out = ML_ACT_SIGMOID;
+        return 0;
+    }
+    return -1;
+}
+
+static float sigmoidf(float z)
+{
+    if (z >= 0)
+        return 1.0f / (1.0f + expf(-z));
+    float e = expf(z);
+    return e / (1.0f + e);
+}
+
+static void activate(ml_act a, float *z, size_t n, size_t k)
+{
+    size_t total = n * k;
+    switch (a) {
+    case ML_ACT_IDENTITY:
+        break;
+    case ML_ACT_RELU:
+        for (size_t i = 0; i < total; i++)
+            z[i] = z[i] > 0 ? z[i] : 0.0f;
+        break;
+    case ML_ACT_TANH:
+        for (size_t i = 0; i < total; i++)
+            z[i] = tanhf(z[i]);
+        break;
+    case ML_ACT_SIGMOID:
+        for (size_t i = 0; i < total; i++)
+            z[i] = sigmoidf(z[i]);
+        break;
+    case ML_ACT_SOFTMAX:
+        for (size_t r = 0; r < n; r++) {
+            float *row = z + r * k, mx = row[0], sum = 0;
+            for (size_t j = 1; j < k; j++)
+                mx = row[j] > mx ? row[j] : mx;
+            for (size_t j = 0; j < k; j++) {
+                row[j] = expf(row[j] - mx);
+                sum += row[j];
+            }
+            for (size_t j = 0; j < k; j++)
+                row[j] /= sum;
+        }
+        break;
+    }
+}
+
+/* OUT (n x L->out) = act(IN (n x L->in) . W + b). */
+static void layer_forward(const ml_layer *l, const float *in, size_t n, float *out)
+{
+    for (size_t r = 0; r < n; r++)
+        memcpy(out + r * l->out, l->b, l->out * sizeof *out);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)l->out, (int)l->in, 1.0f,
+                in, (int)l->in, l->w, (int)l->out, 1.0f, out, (int)l->out);
+    activate(l->act, out, n, l->out);
+}
+
+static size_t widest(const hops_model *m)
+{
+    size_t w = m->n_inputs;
+    for (size_t l = 0; l < m->n_layers; l++)
+        w = m->layers[l].out > w ? m->layers[l].out : w;
+    return w;
+}
+
+hops_status hops__forward(const hops_model *m, const float *x, size_t n, float *out)
+{
+    size_t w = widest(m), block = n < PREDICT_BLOCK ? n : PREDICT_BLOCK;
+    float *a = malloc((block ? block : 1) * w * sizeof *a);
+    float *b = malloc((block ? block : 1) * w * sizeof *b);
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    }
+    for (size_t r0 = 0; r0 < n; r0 += block) {
+        size_t nb = n - r0 < block ? n - r0 : block;
+        const float *in = x + r0 * m->n_inputs;
+        for (size_t l = 0; l < m->n_layers; l++) {
+            float *dst = (l + 1 == m->n_layers) ? out + r0 * m->n_outputs : (l % 2 ? b : a);
+            layer_forward(&m->layers[l], in, nb, dst);
+            in = dst;
+        }
+    }
+    free(a);
+    free(b);
+    return HOPS_OK;
+}
+
+hops_status hops__model_outputs_eval(const hops_model *m, const float *x, size_t n, int threads,
+                                     double *out)
+{
+    size_t k = m->n_outputs;
+    float *raw = malloc((n ? n : 1) * k * sizeof *raw);
+    hops_status rc;
+    if (!raw)
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    if (m->type == HOPS_MODEL_GBDT)
+        rc = hops__gbdt_predict(m, x, n, m->n_inputs, threads, raw);
+    else
+        rc = hops__forward(m, x, n, raw);
+    if (rc == HOPS_OK) {
+        if (m->task == ML_REGRESSION) {
+            for (size_t i = 0; i < n; i++)
+                out[i] = m->target_scaled ? (double)raw[i] * m->target_std + m->target_mean
+                                          : (double)raw[i];
+        } else if (k == 1) {
+            for (size_t i = 0; i < n; i++) {
+                out[2 * i + 1] = (double)raw[i];
+                out[2 * i] = 1.0 - (double)raw[i];
+            }
+        } else {
+            for (size_t i = 0; i < n * k; i++)
+                out[i] = (double)raw[i];
+        }
+    }
+    free(raw);
+    return rc;
+}
+
+/* ---- training ---- */
+
+typedef struct {
+    float *gw, *gb;   /* gradients */
+    float *mw, *mb;   /* adam first moments / sgd velocities */
+    float *vw, *vb;   /* adam second moments */
+    float *best_w, *best_b;
+} layer_state;
+
+static void state_free(layer_state *s, size_t n)
+{
+    for (size_t l = 0; s && l < n; l++) {
+        free(s[l].gw);
+        free(s[l].gb);
+        free(s[l].mw);
+        free(s[l].mb);
+        free(s[l].vw);
+        free(s[l].vb);
+        free(s[l].best_w);
+        free(s[l].best_b);
+    }
+    free(s);
+}
+
+/* Glorot uniform, as scikit-learn's MLP: bound sqrt(6 / (in + out)), sqrt(2 / ...)
+ * before a sigmoid. */
+static void init_weights(hops_model *m, ml_rng *rng)
+{
+    for (size_t l = 0; l < m->n_layers; l++) {
+        ml_layer *L = &m->layers[l];
+        double factor = L->act == ML_ACT_SIGMOID ? 2.0 : 6.0;
+        double bound = sqrt(factor / (double)(L->in + L->out));
+        for (size_t i = 0; i < L->in * L->out; i++)
+            L->w[i] = (float)((2.0 * hops__rng_uniform(rng) - 1.0) * bound);
+        for (size_t i = 0; i < L->out; i++)
+            L->b[i] = (float)((2.0 * hops__rng_uniform(rng) - 1.0) * bound);
+    }
+}
+
+static double l2_term(const hops_model *m, double l2)
+{
+    double s = 0;
+    if (l2 <= 0)
+        return 0;
+    for (size_t l = 0; l < m->n_layers; l++)
+        for (size_t i = 0; i < m->layers[l].in * m->layers[l].out; i++)
+            s += (double)m->layers[l].w[i] * m->layers[l].w[i];
+    return 0.5 * l2 * s;
+}
+
+static double target_of(const hops_model *m, double y)
+{
+    return m->target_scaled ? (y - m->target_mean) / m->target_std : y;
+}
+
+/* The loss of the outputs OUT (n x k) against Y (summed, not averaged), and
+ * optionally DELTA = dLoss/dZ of the output layer, divided by SCALE. */
+static double output_loss(const hops_model *m, const float *out, const double *y,
+                          const size_t *idx, size_t n, float *delta, float scale)
+{
+    size_t k = m->n_outputs;
+    double loss = 0;
+    for (size_t i = 0; i < n; i++) {
+        double yi = y[idx ? idx[i] : i];
+        const float *o = out + i * k;
+        if (m->task == ML_REGRESSION) {
+            double t = target_of(m, yi), e = (double)o[0] - t;
+            loss += 0.5 * e * e;
+            if (delta)
+                delta[i] = (float)(e / scale);
+        } else if (k == 1) {
+            double p = o[0] < 1e-12f ? 1e-12 : o[0] > 1 - 1e-7f ? 1 - 1e-7 : (double)o[0];
+            loss -= yi > 0.5 ? log(p) : log(1 - p);
+            if (delta)
+                delta[i] = (float)(((double)o[0] - (yi > 0.5 ? 1.0 : 0.0)) / scale);
+        } else {
+            size_t c = (size_t)yi;
+            double p = o[c] < 1e-12f ? 1e-12 : (double)o[c];
+            loss -= log(p);
+            if (delta)
+                for (size_t j = 0; j < k; j++)
+                    delta[i * k + j] = (float)(((double)o[j] - (j == c ? 1.0 : 0.0)) / scale);
+        }
+    }
+    return loss;
+}
+
+/* Validation loss (mean, with the L2 term) and accuracy or R^2. */
+static hops_status validate(const hops_model *m, const ml_fit *f, double *loss, double *score)
+{
+    const ml_data *v = &f->val;
+    size_t k = m->n_outputs;
+    float *out = malloc(v->n * k * sizeof *out);
+    if (!out)
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    hops_status rc = hops__forward(m, v->x, v->n, out);
+    if (rc != HOPS_OK) {
+        free(out);
+        return rc;
+    }
+    *loss = output_loss(m, out, v->y, NULL, v->n, NULL, 1) / (double)v->n + l2_term(m, f->l2);
+    if (m->task == ML_REGRESSION) {
+        double mean = 0, ss_tot = 0, ss_res = 0;
+        for (size_t i = 0; i < v->n; i++)
+            mean += target_of(m, v->y[i]);
+        mean /= (double)v->n;
+        for (size_t i = 0; i < v->n; i++) {
+            double t = target_of(m, v->y[i]), e = t - out[i];
+            ss_res += e * e;
+            ss_tot += (t - mean) * (t - mean);
+        }
+        *score = ss_tot > 0 ? 1 - ss_res / ss_tot : (ss_res == 0 ? 1 : 0);
+    } else {
+        size_t right = 0;
+        for (size_t i = 0; i < v->n; i++) {
+            size_t pred = 0;
+            if (k == 1)
+                pred = out[i] > 0.5f;
+            else
+                for (size_t j = 1; j < k; j++)
+                    if (out[i * k + j] > out[i * k + pred])
+                        pred = j;
+            right += pred == (size_t)v->y[i];
+        }
+        *score = (double)right / (double)v->n;
+    }
+    free(out);
+    return HOPS_OK;
+}
+
+static void keep_best(hops_model *m, layer_state *s)
+{
+    for (size_t l = 0; l < m->n_layers; l++) {
+        memcpy(s[l].best_w, m->layers[l].w, m->layers[l].in * m->layers[l].out * sizeof(float));
+        memcpy(s[l].best_b, m->layers[l].b, m->layers[l].out * sizeof(float));
+    }
+}
+
+static void restore_best(hops_model *m, layer_state *s)
+{
+    for (size_t l = 0; l < m->n_layers; l++) {
+        memcpy(m->layers[l].w, s[l].best_w, m->layers[l].in * m->layers[l].out * sizeof(float));
+        memcpy(m->layers[l].b, s[l].best_b, m->layers[l].out * sizeof(float));
+    }
+}
+
+static void update(float *p, float *g, float *mom, float *vel, size_t n, const ml_fit *f,
+                   double lr_t)
+{
+    if (f->adam) {
+        for (size_t i = 0; i < n; i++) {
+            mom[i] = 0.9f * mom[i] + 0.1f * g[i];
+            vel[i] = 0.999f * vel[i] + 0.001f * g[i] * g[i];
+            p[i] -= (float)(lr_t * mom[i] / (sqrt((double)vel[i]) + 1e-8));
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            mom[i] = (float)(f->momentum * mom[i] - f->lr * g[i]);
+            p[i] += mom[i];
+        }
+    }
+}
+
+hops_status hops__mlp_fit(hops_model *m, ml_fit *f)
+{
+    size_t L = m->n_layers, d = m->n_inputs, n = f->train.n, B = f->batch, w = widest(m);
+    size_t *idx = malloc(n * sizeof *idx);
+    float **act = calloc(L + 1, sizeof *act);
+    float *delta = malloc(B * w * sizeof *delta), *dprev = malloc(B * w * sizeof *dprev);
+    layer_state *s = calloc(L, sizeof *s);
+    double best = INFINITY, step = 0;
+    int since_best = 0;
+    ml_rng rng;
+    hops_status rc = HOPS_OK;
+
+    if (!idx || !act || !delta || !dprev || !s) {
+        rc = hops__error(HOPS_ENOMEM, "out of memory");
+        goto out;
+    }
+    act[0] = malloc(B * d * sizeof(float));
+    if (!act[0]) {
+        rc = hops__error(HOPS_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t l = 0; l < L; l++) {
+        size_t nw = m->layers[l].in * m->layers[l].out, nb = m->layers[l].out;
+        act[l + 1] = malloc(B * nb * sizeof(float));
+        s[l].gw = malloc(nw * sizeof(float));
+        s[l].gb = malloc(nb * sizeof(float));
+        s[l].mw = calloc(nw, sizeof(float));
+        s[l].mb = calloc(nb, sizeof(float));
+        s[l].vw = calloc(nw, sizeof(float));
+        s[l].vb = calloc(nb, sizeof(float));
+        s[l].best_w = malloc(nw * sizeof(float));
+        s[l].best_b = malloc(nb * sizeof(float));
+        if (!act[l + 1] || !s[l].gw || !s[l].gb || !s[l].mw || !s[l].mb || !s[l].vw ||
+            !s[l].vb || !s[l].best_w || !s[l].best_b) {
+            rc = hops__error(HOPS_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    hops__rng_seed(&rng, f->o->seed);
+    init_weights(m, &rng);
+    keep_best(m, s);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+
+    for (int epoch = 1; epoch <= f->epochs; epoch++) {
+        double loss = 0;
+        hops__rng_shuffle(&rng, idx, n);
+        for (size_t b0 = 0; b0 < n; b0 += B) {
+            size_t nb = n - b0 < B ? n - b0 : B;
+            for (size_t i = 0; i < nb; i++)
+                memcpy(act[0] + i * d, f->train.x + idx[b0 + i] * d, d * sizeof(float));
+            for (size_t l = 0; l < L; l++)
+                layer_forward(&m->layers[l], act[l], nb, act[l + 1]);
+            loss += output_loss(m, act[L], f->train.y, idx + b0, nb, delta, (float)nb);
+            for (size_t l = L; l-- > 0;) {
+                ml_layer *ly = &m->layers[l];
+                /* gW = A^T . delta + l2 W; gb = column sums of delta */
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ly->in, (int)ly->out,
+                            (int)nb, 1.0f, act[l], (int)ly->in, delta, (int)ly->out, 0.0f,
+                            s[l].gw, (int)ly->out);
+                if (f->l2 > 0)
+                    for (size_t i = 0; i < ly->in * ly->out; i++)
+                        s[l].gw[i] += (float)f->l2 * ly->w[i];
+                memset(s[l].gb, 0, ly->out * sizeof(float));
+                for (size_t i = 0; i < nb; i++)
+                    for (size_t j = 0; j < ly->out; j++)
+                        s[l].gb[j] += delta[i * ly->out + j];
+                if (l > 0) {
+                    /* delta of the layer below: (delta . W^T) * act'(A) */
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)ly->in,
+                                (int)ly->out, 1.0f, delta, (int)ly->out, ly->w, (int)ly->out,
+                                0.0f, dprev, (int)ly->in);
+                    const float *a = act[l];
+                    ml_act h = m->layers[l - 1].act;
+                    for (size_t i = 0; i < nb * ly->in; i++) {
+                        float dv = h == ML_ACT_RELU      ? (a[i] > 0 ? 1.0f : 0.0f)
+                                   : h == ML_ACT_TANH    ? 1.0f - a[i] * a[i]
+                                   : h == ML_ACT_SIGMOID ? a[i] * (1.0f - a[i])
+                                                         : 1.0f;
+                        dprev[i] *= dv;
+                    }
+                }
+                if (l > 0) {
+                    float *t = delta;
+                    delta = dprev;
+                    dprev = t;
+                }
+            }
+            step += 1;
+            double lr_t = f->lr * sqrt(1 - pow(0.999, step)) / (1 - pow(0.9, step));
+            for (size_t l = 0; l < L; l++) {
+                ml_layer *ly = &m->layers[l];
+                update(ly->w, s[l].gw, s[l].mw, s[l].vw, ly->in * ly->out, f, lr_t);
+                update(ly->b, s[l].gb, s[l].mb, s[l].vb, ly->out, f, lr_t);
+            }
+        }
+        loss = loss / (double)n + l2_term(m, f->l2);
+        f->epochs_run = epoch;
+        if (!isfinite(loss)) {
+            rc = hops__error(HOPS_ERROR,
+                             "training diverged at epoch %d (the loss is %g): lower the learning "
+                             "rate (--lr, now %g)",
+                             epoch, loss, f->lr);
+            goto out;
+        }
+        if (f->val.n) {
+            double vloss = 0, vscore = 0;
+            if ((rc = validate(m, f, &vloss, &vscore)) != HOPS_OK)
+                goto out;
+            const char *keys[] = {"loss", "val_loss",
+                                  m->task == ML_REGRESSION ? "val_r2" : "val_accuracy"};
+            double vals[] = {loss, vloss, vscore};
+            hops__epoch_report(f, epoch, 3, keys, vals);
+            if (vloss < best - f->tol) {
+                best = vloss;
+                since_best = 0;
+                keep_best(m, s);
+            } else if (f->patience > 0 && ++since_best >= f->patience) {
+                f->stopped_early = 1;
+                break;
+            }
+        } else {
+            const char *keys[] = {"loss"};
+            double vals[] = {loss};
+            hops__epoch_report(f, epoch, 1, keys, vals);
+            /* scikit-learn's rule without a validation split: stop when the
+             * training loss has not improved by TOL for PATIENCE epochs. */
+            if (loss < best - f->tol) {
+                since_best = 0;
+            } else if (f->patience > 0 && ++since_best >= f->patience) {
+                f->stopped_early = 1;
+                break;
+            }
+            if (loss < best)
+                best = loss;
+        }
+    }
+    if (f->val.n)
+        restore_best(m, s);
+out:
+    if (act)
+        for (size_t l = 0; l <= L; l++)
+            free(act[l]);
+    free(act);
+    free(idx);
+    free(delta);
+    free(dprev);
+    state_free(s, L);
+    return rc;
+}
