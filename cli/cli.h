@@ -72,6 +72,7 @@ int cli_run_subcommand(const char *group, const char *usage, const cli_subcomman
 int cmd_init(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
+int cmd_hpo(int argc, char **argv);           /* cli/hpo.c: hops hpo run|resume|show|list */
 int cmd_data(int argc, char **argv);          /* cli/data.c: dispatches the data commands */
 int cmd_dataset(int argc, char **argv);       /* cli/dataset.c */
 int cmd_data_stats(int argc, char **argv);    /* cli/data_stats.c: hops data stats */

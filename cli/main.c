@@ -15,6 +15,8 @@ static const char usage[] =
     "  run [OPTS] -- CMD ...  run CMD as a versioned, recorded run\n"
     "  runs list|show|metrics|compare|delete\n"
     "                         look at recorded runs\n"
+    "  hpo run|resume|show|list\n"
+    "                         parallel experiments: search hyperparameters over slots\n"
     "  dataset add|list|show  versioned datasets in the project\n"
     "  data schema|validate|stats|transform|report\n"
     "                         look at, check and reshape CSV / JSON Lines data\n"
@@ -60,6 +62,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "runs") == 0)
         return cmd_runs(argc - 1, argv + 1);
+    if (strcmp(cmd, "hpo") == 0)
+        return cmd_hpo(argc - 1, argv + 1);
     if (strcmp(cmd, "data") == 0)
         return cmd_data(argc - 1, argv + 1);
     if (strcmp(cmd, "dataset") == 0)

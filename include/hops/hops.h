@@ -6,6 +6,8 @@
 #include "log.h"
 #include "project.h"
 #include "run.h"
+#include "sched.h"
+#include "hpo.h"
 #include "data.h"
 #include "dataset.h"
 #include "schema.h"
