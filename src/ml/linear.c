@@ -22,7 +22,11 @@ hops_status hops__linear_fit(hops_model *m, ml_fit *f)
     int *iwork = NULL;
     int M = (int)rows, N = (int)d, nrhs = 1, lda = M, ldb = M > N ? M : N, rank = 0, info = 0;
     int lwork = -1, liwork;
-    double rcond = -1;
+    /* Singular values below 1e-10 of the largest count as 0: collinear
+     * columns (one-hot with the intercept) then get the minimum-norm
+     * weights instead of huge ones that cancel only in double precision
+     * (the model keeps floats). */
+    double rcond = 1e-10;
     hops_status rc = HOPS_OK;
     ml_layer *L = &m->layers[0];
 
