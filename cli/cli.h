@@ -56,6 +56,16 @@ void cli_table_set_mark(cli_table *t, size_t row, char mark); /* a char before t
 void cli_table_print(cli_table *t, int width);
 void cli_table_free(cli_table *t);
 
+/* KEY=VALUE arguments (--param, --tag): keys copied, values borrowed from argv. */
+typedef struct {
+    hops_kv *items;
+    size_t n;
+} cli_kv_list;
+
+/* Add "K=V" to LIST; 0 ok, -1 malformed (no '=' or an empty key) or no memory. */
+int cli_kv_add(cli_kv_list *list, const char *arg);
+void cli_kv_free(cli_kv_list *list);
+
 /* A subcommand of a group that works on the project (`hops runs list`). */
 typedef struct {
     const char *name;
@@ -71,6 +81,7 @@ int cli_run_subcommand(const char *group, const char *usage, const cli_subcomman
 /* Commands. */
 int cmd_init(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_launch(int argc, char **argv);        /* cli/launch.c */
 int cmd_runs(int argc, char **argv);
 int cmd_hpo(int argc, char **argv);           /* cli/hpo.c: hops hpo run|resume|show|list */
 int cmd_data(int argc, char **argv);          /* cli/data.c: dispatches the data commands */

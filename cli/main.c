@@ -13,6 +13,7 @@ static const char usage[] =
     "Commands:\n"
     "  init [DIR]             make DIR (default: here) a hops project\n"
     "  run [OPTS] -- CMD ...  run CMD as a versioned, recorded run\n"
+    "  launch [OPTS] -- CMD   run CMD as one distributed job (TF_CONFIG, torch.distributed)\n"
     "  runs list|show|metrics|compare|delete\n"
     "                         look at recorded runs\n"
     "  hpo run|resume|show|list\n"
@@ -60,6 +61,8 @@ int main(int argc, char **argv)
         return cmd_init(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "launch") == 0)
+        return cmd_launch(argc - 1, argv + 1);
     if (strcmp(cmd, "runs") == 0)
         return cmd_runs(argc - 1, argv + 1);
     if (strcmp(cmd, "hpo") == 0)

@@ -30,40 +30,6 @@ static const char usage[] =
     "Ctrl-C is passed to CMD and the run is recorded as KILLED. hops run exits with\n"
     "CMD's exit code (128+N when a signal N ended it, 127 when CMD was not found).\n";
 
-typedef struct {
-    hops_kv *items;
-    size_t n;
-} kv_list;
-
-/* Parse "K=V" into LIST; 0 ok, -1 malformed. */
-static int kv_add(kv_list *list, const char *arg)
-{
-    const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg)
-        return -1;
-    hops_kv *items = realloc(list->items, (list->n + 1) * sizeof *items);
-    if (!items)
-        return -1;
-    list->items = items;
-    size_t klen = (size_t)(eq - arg);
-    char *key = malloc(klen + 1);
-    if (!key)
-        return -1;
-    memcpy(key, arg, klen);
-    key[klen] = '\0';
-    items[list->n].key = key;
-    items[list->n].value = eq + 1;
-    list->n++;
-    return 0;
-}
-
-static void kv_free(kv_list *list)
-{
-    for (size_t i = 0; i < list->n; i++)
-        free((char *)list->items[i].key);
-    free(list->items);
-}
-
 static void on_start(const char *run_id, const char *run_dir, void *ud)
 {
     const char *experiment = ud;
@@ -75,7 +41,7 @@ int cmd_run(int argc, char **argv)
 {
     hops_exec_options o = HOPS_EXEC_OPTIONS_INIT;
     hops_exec_result res;
-    kv_list params = {0}, tags = {0};
+    cli_kv_list params = {0}, tags = {0};
     const char *experiment = NULL, *val;
     hops_project *p = NULL;
     int quiet = 0, json = 0, code, i, m;
@@ -97,14 +63,14 @@ int cmd_run(int argc, char **argv)
         } else if ((m = cli_opt_value(argc, argv, &i, "--param", "-p", &val)) != 0) {
             if (m < 0)
                 goto missing;
-            if (kv_add(&params, val) != 0) {
+            if (cli_kv_add(&params, val) != 0) {
                 code = cli_fail(EXIT_USAGE, "run", "bad --param '%s': expected KEY=VALUE, e.g. --param lr=0.01", val);
                 goto out;
             }
         } else if ((m = cli_opt_value(argc, argv, &i, "--tag", "-t", &val)) != 0) {
             if (m < 0)
                 goto missing;
-            if (kv_add(&tags, val) != 0) {
+            if (cli_kv_add(&tags, val) != 0) {
                 code = cli_fail(EXIT_USAGE, "run", "bad --tag '%s': expected KEY=VALUE", val);
                 goto out;
             }
@@ -169,7 +135,7 @@ missing:
     code = cli_fail(EXIT_USAGE, "run", "option '%s' needs a value", argv[i]);
 out:
     hops_project_close(p);
-    kv_free(&params);
-    kv_free(&tags);
+    cli_kv_free(&params);
+    cli_kv_free(&tags);
     return code;
 }

@@ -166,3 +166,30 @@ int cli_run_subcommand(const char *group, const char *usage, const cli_subcomman
     hops_project_close(p);
     return rc;
 }
+
+int cli_kv_add(cli_kv_list *list, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return -1;
+    hops_kv *items = realloc(list->items, (list->n + 1) * sizeof *items);
+    if (!items)
+        return -1;
+    list->items = items;
+    char *key = strndup(arg, (size_t)(eq - arg));
+    if (!key)
+        return -1;
+    items[list->n].key = key;
+    items[list->n].value = eq + 1;
+    list->n++;
+    return 0;
+}
+
+void cli_kv_free(cli_kv_list *list)
+{
+    for (size_t i = 0; i < list->n; i++)
+        free((char *)list->items[i].key);
+    free(list->items);
+    list->items = NULL;
+    list->n = 0;
+}

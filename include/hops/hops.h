@@ -6,6 +6,7 @@
 #include "log.h"
 #include "project.h"
 #include "run.h"
+#include "launch.h"
 #include "sched.h"
 #include "hpo.h"
 #include "data.h"

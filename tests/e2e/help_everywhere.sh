@@ -1,7 +1,7 @@
 # Every command answers --help with its usage on stdout and exit 0.
 . "$(dirname "$0")/lib.sh"
 
-for cmd in "" "init" "run" "runs" "runs list" "runs show" "runs metrics" "runs compare" "runs delete" \
+for cmd in "" "init" "run" "launch" "runs" "runs list" "runs show" "runs metrics" "runs compare" "runs delete" \
     "data" "data schema" "data validate" "data stats" "data transform" "data report" \
     "dataset" "dataset add" "dataset list" "dataset show"; do
     # shellcheck disable=SC2086

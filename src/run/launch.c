@@ -1,0 +1,745 @@
+/* hops_run_launch: one program as a distributed job of several tasks.
+ *
+ * One poll loop owns every task's pidfd and output pipes, the chief's report
+ * pipe, a signal self-pipe and the deadlines (job timeout, the grace the
+ * others get after a task fails or a trainer ends first, SIGKILL after
+ * SIGTERM). Free ports are taken by binding port 0 for every task at once
+ * (so no two get the same) and closing the sockets just before the tasks
+ * start, as TensorFlow's and PyTorch's own launchers do.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hops/launch.h"
+#include "run_internal.h"
+
+#define FLUSH_INTERVAL 0.2
+#define KILL_GRACE 5.0
+#define MAX_TASKS 1024
+#define MAX_LINE 65536 /* a longer line is cut into pieces of this size */
+#define MAX_REPORT_LINE (1u << 20)
+
+extern char **environ;
+
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    if (sig_pipe[1] >= 0)
+        (void)!write(sig_pipe[1], &b, 1);
+    errno = saved;
+}
+
+typedef struct {
+    int fd;           /* pipe read end, -1 once closed */
+    int task_log;     /* tasks/<type>-<index>.<stream>.log */
+    int run_log;      /* the run's stdout.log or stderr.log (borrowed) */
+    int tee_fd;       /* 1 or 2, or -1 */
+    const char *name; /* the task's "type:index" (borrowed) */
+    hops_buf partial; /* a line not finished yet */
+} tstream;
+
+typedef struct {
+    const char *type; /* "chief", "worker", "ps", "evaluator" */
+    int index;
+    int rank; /* trainers 0..N-1, else -1 */
+    char name[32];
+    char host_port[300];
+    hops_child child;
+    tstream s[2];
+    int running, exit_code, term_signal;
+} task;
+
+typedef struct {
+    hops_run *run;
+    hops_buf line;
+    long bad;
+    int skipping;
+} reporter;
+
+static void report_line(reporter *rp, const char *s, size_t n)
+{
+    if (n == 0 || (n == 1 && s[0] == '\r'))
+        return;
+    if (hops_run_ingest_line(rp->run, s, n) != HOPS_OK) {
+        rp->bad++;
+        hops_log(HOPS_LOG_WARN, "run %s: a report line of the chief was ignored: %s",
+                 hops_run_id(rp->run), hops_last_error());
+    }
+}
+
+static void report_bytes(reporter *rp, const char *data, size_t n)
+{
+    while (n > 0) {
+        const char *nl = memchr(data, '\n', n);
+        size_t take = nl ? (size_t)(nl - data) : n;
+        if (rp->skipping) {
+            rp->skipping = !nl;
+        } else if (rp->line.len + take > MAX_REPORT_LINE) {
+            rp->bad++;
+            rp->line.len = 0;
+            rp->skipping = !nl;
+        } else {
+            hops__buf_put(&rp->line, data, take);
+            if (nl) {
+                report_line(rp, rp->line.data, rp->line.len);
+                rp->line.len = 0;
+            }
+        }
+        if (!nl)
+            break;
+        data = nl + 1;
+        n -= take + 1;
+    }
+}
+
+/* One line of a task's output, prefixed, to the run's log (and ours). */
+static void put_line(tstream *s, const char *line, size_t n)
+{
+    char prefix[48];
+    int k = snprintf(prefix, sizeof prefix, "%s | ", s->name);
+    struct piece {
+        const void *p;
+        size_t n;
+    } parts[3] = {{prefix, (size_t)k}, {line, n}, {"\n", 1}};
+    for (int i = 0; i < 3; i++) {
+        hops__write_all(s->run_log, parts[i].p, parts[i].n);
+        if (s->tee_fd >= 0)
+            hops__write_all(s->tee_fd, parts[i].p, parts[i].n);
+    }
+}
+
+static void stream_bytes(tstream *s, const char *data, size_t n)
+{
+    hops__write_all(s->task_log, data, n);
+    while (n > 0) {
+        const char *nl = memchr(data, '\n', n);
+        size_t take = nl ? (size_t)(nl - data) : n;
+        if (!nl && s->partial.len + take < MAX_LINE) {
+            hops__buf_put(&s->partial, data, take);
+            return;
+        }
+        if (s->partial.len) {
+            hops__buf_put(&s->partial, data, take);
+            put_line(s, s->partial.data, s->partial.len);
+            s->partial.len = 0;
+        } else
+            put_line(s, data, take);
+        data += take + (nl ? 1 : 0);
+        n -= take + (nl ? 1 : 0);
+    }
+}
+
+/* Read what FD has (non-blocking); 1 at EOF or error, 0 while open. */
+static int drain(int fd, void (*sink)(void *, const char *, size_t), void *ud, int max_rounds)
+{
+    char buf[65536];
+    for (int rounds = 0; max_rounds == 0 || rounds < max_rounds; rounds++) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n > 0) {
+            sink(ud, buf, (size_t)n);
+            continue;
+        }
+        if (n == 0)
+            return 1;
+        if (errno == EINTR)
+            continue;
+        return errno == EAGAIN ? 0 : 1;
+    }
+    return 0;
+}
+
+static void report_sink(void *ud, const char *data, size_t n) { report_bytes(ud, data, n); }
+static void stream_sink(void *ud, const char *data, size_t n) { stream_bytes(ud, data, n); }
+
+static void stream_close(tstream *s)
+{
+    if (s->fd >= 0) {
+        drain(s->fd, stream_sink, s, 0);
+        close(s->fd);
+        s->fd = -1;
+    }
+    if (s->partial.len) {
+        put_line(s, s->partial.data, s->partial.len);
+        s->partial.len = 0;
+    }
+}
+
+/* Free ports on HOST for N tasks (plus the master and rendezvous ports):
+ * every socket stays bound until all are taken, so no two ports are equal. */
+static hops_status take_ports(const char *host, int n, int *ports)
+{
+    int *fds = malloc((size_t)n * sizeof *fds);
+    hops_status rc = HOPS_OK;
+    int i, opened = 0;
+    if (!fds)
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
+        a.sin_addr.s_addr = htonl(INADDR_ANY); /* a host name: any local address */
+    for (i = 0; i < n; i++) {
+        socklen_t len = sizeof a;
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        a.sin_port = 0;
+        if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+            getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+            rc = hops__error(HOPS_EIO, "cannot find a free port on %s: %s", host, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            break;
+        }
+        fds[opened++] = fd;
+        ports[i] = ntohs(a.sin_port);
+    }
+    for (i = 0; i < opened; i++)
+        close(fds[i]);
+    free(fds);
+    return rc;
+}
+
+static const char *const replaced[] = {
+    "HOPS_PROJECT=",   "HOPS_RUN_ID=",     "HOPS_RUN_DIR=",     "HOPS_PARAMS=",     "HOPS_REPORT=",
+    "HOPS_EXPERIMENT=", "TF_CONFIG=",      "MASTER_ADDR=",      "MASTER_PORT=",     "RANK=",
+    "WORLD_SIZE=",     "LOCAL_RANK=",      "LOCAL_WORLD_SIZE=", "HOPS_TASK_TYPE=",  "HOPS_TASK_INDEX=",
+    "HOPS_RANK=",      "HOPS_WORLD_SIZE=", "HOPS_RENDEZVOUS="};
+
+static void free_env(char **env)
+{
+    for (size_t i = 0; env && env[i]; i++)
+        free(env[i]);
+    free(env);
+}
+
+/* Our environment without the variables we set, plus EXTRA (NULL-ended,
+ * taken over). NULL when out of memory. */
+static char **task_env(char **extra)
+{
+    size_t n = 0, k = 0, m = 0;
+    while (environ[n])
+        n++;
+    while (extra[m])
+        m++;
+    char **env = calloc(n + m + 1, sizeof *env);
+    if (!env) {
+        free_env(extra);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int skip = 0;
+        for (size_t j = 0; j < HOPS_ARRAY_LEN(replaced) && !skip; j++)
+            skip = strncmp(environ[i], replaced[j], strlen(replaced[j])) == 0;
+        if (!skip && !(env[k++] = hops__strdup(environ[i]))) {
+            free_env(env);
+            free_env(extra);
+            return NULL;
+        }
+    }
+    for (size_t i = 0; i < m; i++)
+        env[k++] = extra[i];
+    free(extra);
+    return env;
+}
+
+typedef struct {
+    const hops_launch_options *o;
+    hops_run *run;
+    const char *project_root;
+    task *t;
+    int n;
+    int trainers;       /* chief + workers */
+    const char *host;
+    int master_port, rendezvous_port;
+    json_t *cluster;
+    int report_pipe[2];
+    int run_out, run_err;
+    reporter rp;
+} job;
+
+/* The environment of task T. */
+static char **env_for(job *j, task *t)
+{
+    char **extra = calloc(20, sizeof *extra);
+    size_t k = 0;
+    if (!extra)
+        return NULL;
+    json_t *cfg = json_pack("{s:O, s:{s:s, s:i}}", "cluster", j->cluster, "task", "type", t->type,
+                            "index", t->index);
+    char *tf = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
+    json_decref(cfg);
+    extra[k++] = hops__aprintf("HOPS_PROJECT=%s", j->project_root);
+    extra[k++] = hops__aprintf("HOPS_RUN_ID=%s", hops_run_id(j->run));
+    extra[k++] = hops__aprintf("HOPS_RUN_DIR=%s", hops_run_dir(j->run));
+    extra[k++] = hops__aprintf("HOPS_PARAMS=%s", hops_run_params_json(j->run));
+    extra[k++] = hops__aprintf("HOPS_EXPERIMENT=%s", hops_run_experiment(j->run));
+    extra[k++] = t->rank == 0 ? hops__aprintf("HOPS_REPORT=/dev/fd/%d", j->report_pipe[1])
+                              : hops__strdup("HOPS_REPORT=/dev/null");
+    extra[k++] = hops__aprintf("TF_CONFIG=%s", tf ? tf : "");
+    extra[k++] = hops__aprintf("HOPS_TASK_TYPE=%s", t->type);
+    extra[k++] = hops__aprintf("HOPS_TASK_INDEX=%d", t->index);
+    if (t->rank >= 0) {
+        extra[k++] = hops__aprintf("MASTER_ADDR=%s", j->host);
+        extra[k++] = hops__aprintf("MASTER_PORT=%d", j->master_port);
+        extra[k++] = hops__aprintf("RANK=%d", t->rank);
+        extra[k++] = hops__aprintf("WORLD_SIZE=%d", j->trainers);
+        extra[k++] = hops__aprintf("LOCAL_RANK=%d", t->rank);
+        extra[k++] = hops__aprintf("LOCAL_WORLD_SIZE=%d", j->trainers);
+        extra[k++] = hops__aprintf("HOPS_RANK=%d", t->rank);
+        extra[k++] = hops__aprintf("HOPS_WORLD_SIZE=%d", j->trainers);
+        extra[k++] = hops__aprintf("HOPS_RENDEZVOUS=%s:%d", j->host, j->rendezvous_port);
+    }
+    free(tf);
+    for (size_t i = 0; i < k; i++)
+        if (!extra[i]) {
+            free_env(extra);
+            return NULL;
+        }
+    return task_env(extra);
+}
+
+static void signal_running(job *j, int sig, int ps_only)
+{
+    for (int i = 0; i < j->n; i++)
+        if (j->t[i].running && (!ps_only || strcmp(j->t[i].type, "ps") == 0))
+            kill(-j->t[i].child.pid, sig);
+}
+
+/* Lay out the tasks and their addresses. */
+static hops_status plan(job *j)
+{
+    const hops_launch_options *o = j->o;
+    int n = o->workers + o->ps + (o->evaluator ? 1 : 0);
+    int *ports = malloc((size_t)(n + 2) * sizeof *ports);
+    hops_status rc;
+    if (!ports || !(j->t = calloc((size_t)n, sizeof *j->t)))
+        return free(ports), hops__error(HOPS_ENOMEM, "out of memory");
+    if ((rc = take_ports(j->host, n + 2, ports)) != HOPS_OK) {
+        free(ports);
+        return rc;
+    }
+    j->n = n;
+    j->trainers = o->workers;
+    j->master_port = ports[n];
+    j->rendezvous_port = ports[n + 1];
+    j->cluster = json_object();
+    for (int i = 0; i < n; i++) {
+        task *t = &j->t[i];
+        if (i == 0) {
+            t->type = "chief", t->index = 0, t->rank = 0;
+        } else if (i < o->workers) {
+            t->type = "worker", t->index = i - 1, t->rank = i;
+        } else if (i < o->workers + o->ps) {
+            t->type = "ps", t->index = i - o->workers, t->rank = -1;
+        } else {
+            t->type = "evaluator", t->index = 0, t->rank = -1;
+        }
+        snprintf(t->name, sizeof t->name, "%s:%d", t->type, t->index);
+        snprintf(t->host_port, sizeof t->host_port, "%s:%d", j->host, ports[i]);
+        json_t *arr = json_object_get(j->cluster, t->type);
+        if (!arr) {
+            arr = json_array();
+            json_object_set_new(j->cluster, t->type, arr);
+        }
+        json_array_append_new(arr, json_string(t->host_port));
+        t->child = (hops_child){-1, -1, -1, -1};
+        for (int s = 0; s < 2; s++)
+            t->s[s] = (tstream){-1, -1, -1, -1, t->name, HOPS_BUF_INIT};
+    }
+    free(ports);
+    return HOPS_OK;
+}
+
+static hops_status start_task(job *j, task *t)
+{
+    char *paths[2] = {NULL, NULL};
+    char **env = NULL;
+    hops_status rc = HOPS_OK;
+    for (int s = 0; s < 2; s++) {
+        paths[s] = hops__aprintf("%s/tasks/%s-%d.%s.log", hops_run_dir(j->run), t->type,
+                                 t->index, s ? "stderr" : "stdout");
+        if (!paths[s]) {
+            rc = hops__error(HOPS_ENOMEM, "out of memory");
+            goto out;
+        }
+        t->s[s].task_log = open(paths[s], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (t->s[s].task_log < 0) {
+            rc = hops__error(HOPS_EIO, "cannot create %s: %s", paths[s], strerror(errno));
+            goto out;
+        }
+        t->s[s].run_log = s ? j->run_err : j->run_out;
+        t->s[s].tee_fd = j->o->tee ? (s ? 2 : 1) : -1;
+    }
+    if (!(env = env_for(j, t))) {
+        rc = hops__error(HOPS_ENOMEM, "out of memory");
+        goto out;
+    }
+    hops_spawn_opts so = {0};
+    so.argv = (char *const *)j->o->run.argv;
+    so.envp = env;
+    so.cwd = j->o->run.cwd;
+    so.stdin_null = 1;
+    so.stdout_pipe = so.stderr_pipe = 1;
+    if (t->rank == 0) {
+        so.keep_fds = &j->report_pipe[1];
+        so.n_keep_fds = 1;
+        fcntl(j->report_pipe[1], F_SETFD, 0);
+    }
+    rc = hops__spawn(&t->child, &so);
+    if (t->rank == 0)
+        fcntl(j->report_pipe[1], F_SETFD, FD_CLOEXEC);
+    if (rc != HOPS_OK)
+        goto out;
+    t->running = 1;
+    for (int s = 0; s < 2; s++) {
+        t->s[s].fd = s ? t->child.stderr_fd : t->child.stdout_fd;
+        fcntl(t->s[s].fd, F_SETFL, fcntl(t->s[s].fd, F_GETFL) | O_NONBLOCK);
+    }
+    t->child.stdout_fd = t->child.stderr_fd = -1; /* the streams own them */
+out:
+    free(paths[0]);
+    free(paths[1]);
+    free_env(env);
+    return rc;
+}
+
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP};
+
+hops_status hops_run_launch(hops_project *p, const hops_launch_options *o, hops_launch_result *res)
+{
+    job j;
+    struct sigaction old_act[HOPS_ARRAY_LEN(forwarded)], old_pipe, act;
+    int handlers = 0, pipe_handler = 0, got_signal = 0, timed_out = 0, hung = 0, stopping_ps = 0;
+    double now, job_deadline = 0, fail_deadline = 0, kill_deadline = 0, last_flush;
+    task *failed = NULL, *first_done = NULL;
+    char *reason = NULL, *tasks_dir = NULL, *out_path = NULL, *err_path = NULL;
+    hops_status rc;
+
+    memset(res, 0, sizeof *res);
+    memset(&j, 0, sizeof j);
+    j.report_pipe[0] = j.report_pipe[1] = j.run_out = j.run_err = -1;
+    if (!o || o->version != HOPS_LAUNCH_OPTIONS_VERSION)
+        return hops__error(HOPS_EVERSION, "hops_launch_options: unknown version");
+    if (!o->run.argv || o->run.argc == 0 || !o->run.argv[0])
+        return hops__error(HOPS_EINVAL, "no command given: put it after `--`");
+    if (o->workers < 1 || o->ps < 0 || o->workers + o->ps + 1 > MAX_TASKS)
+        return hops__error(HOPS_EINVAL, "a job needs 1 to %d workers and 0 or more ps tasks "
+                                        "(got %d workers, %d ps)",
+                           MAX_TASKS - 1, o->workers, o->ps);
+    if (o->timeout < 0 || o->fail_timeout < 0)
+        return hops__error(HOPS_EINVAL, "timeouts must be 0 (none) or positive seconds");
+    j.o = o;
+    j.host = o->host && *o->host ? o->host : "127.0.0.1";
+    if ((rc = plan(&j)) != HOPS_OK)
+        goto cleanup;
+    res->n_tasks = j.n;
+    if ((rc = hops_run_start(&j.run, p, &o->run)) != HOPS_OK)
+        goto cleanup;
+    j.rp.run = j.run;
+    hops__strlcpy(res->run_id, hops_run_id(j.run), sizeof res->run_id);
+    j.project_root = hops_project_root(p);
+    tasks_dir = hops__aprintf("%s/tasks", hops_run_dir(j.run));
+    out_path = hops__aprintf("%s/stdout.log", hops_run_dir(j.run));
+    err_path = hops__aprintf("%s/stderr.log", hops_run_dir(j.run));
+    if (!tasks_dir || !out_path || !err_path || mkdir(tasks_dir, 0755) != 0 ||
+        (j.run_out = open(out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0 ||
+        (j.run_err = open(err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0 ||
+        pipe2(j.report_pipe, O_CLOEXEC) != 0) {
+        rc = hops__error(HOPS_EIO, "cannot set up the run's files: %s", strerror(errno));
+        goto end_failed;
+    }
+    fcntl(j.report_pipe[0], F_SETFL, fcntl(j.report_pipe[0], F_GETFL) | O_NONBLOCK);
+    if (o->forward_signals) {
+        if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+            rc = hops__error(HOPS_ESPAWN, "cannot create a pipe: %s", strerror(errno));
+            goto end_failed;
+        }
+        memset(&act, 0, sizeof act);
+        act.sa_handler = on_signal;
+        sigemptyset(&act.sa_mask);
+        for (size_t i = 0; i < HOPS_ARRAY_LEN(forwarded); i++)
+            sigaction(forwarded[i], &act, &old_act[i]);
+        handlers = 1;
+    }
+    memset(&act, 0, sizeof act);
+    act.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &act, &old_pipe);
+    pipe_handler = 1;
+    if (o->on_start)
+        o->on_start(hops_run_id(j.run), hops_run_dir(j.run), o->ud);
+
+    for (int i = 0; i < j.n; i++) {
+        if ((rc = start_task(&j, &j.t[i])) != HOPS_OK) {
+            int not_found = rc == HOPS_ENOTFOUND;
+            dprintf(j.run_err, "hops: %s: %s\n", j.t[i].name, hops_last_error());
+            res->exit_code = not_found ? 127 : 126;
+            hops__strlcpy(res->failed_task, j.t[i].name, sizeof res->failed_task);
+            reason = hops__aprintf("%s could not start: %s", j.t[i].name, hops_last_error());
+            signal_running(&j, SIGKILL, 0);
+            for (int k = 0; k < i; k++)
+                if (j.t[k].running) {
+                    hops__child_wait(&j.t[k].child, &j.t[k].exit_code, &j.t[k].term_signal);
+                    j.t[k].running = 0;
+                }
+            res->state = HOPS_RUN_FAILED;
+            rc = HOPS_OK;
+            goto finish;
+        }
+    }
+    close(j.report_pipe[1]);
+    j.report_pipe[1] = -1;
+
+    now = last_flush = hops__mono_time();
+    if (o->timeout > 0)
+        job_deadline = now + o->timeout;
+    const double fail_grace = o->fail_timeout > 0 ? o->fail_timeout : 60;
+    struct pollfd *pfd = calloc((size_t)j.n * 3 + 2, sizeof *pfd);
+    void **owner = calloc((size_t)j.n * 3 + 2, sizeof *owner);
+    char *kind = calloc((size_t)j.n * 3 + 2, 1);
+    if (!pfd || !owner || !kind) {
+        free(pfd), free(owner), free(kind);
+        signal_running(&j, SIGKILL, 0);
+        rc = hops__error(HOPS_ENOMEM, "out of memory");
+        goto end_failed;
+    }
+    for (;;) {
+        int running = 0, trainers_left = 0, np = 0;
+        for (int i = 0; i < j.n; i++) {
+            running += j.t[i].running;
+            trainers_left += j.t[i].running && strcmp(j.t[i].type, "ps") != 0;
+        }
+        if (!running)
+            break;
+        if (!trainers_left && !stopping_ps) { /* done: the parameter servers may go */
+            stopping_ps = 1;
+            signal_running(&j, SIGTERM, 1);
+            kill_deadline = hops__mono_time() + KILL_GRACE;
+        }
+        if (j.report_pipe[0] >= 0)
+            pfd[np] = (struct pollfd){j.report_pipe[0], POLLIN, 0}, kind[np++] = 'r';
+        if (handlers)
+            pfd[np] = (struct pollfd){sig_pipe[0], POLLIN, 0}, kind[np++] = 'g';
+        for (int i = 0; i < j.n; i++) {
+            task *t = &j.t[i];
+            for (int s = 0; s < 2; s++)
+                if (t->s[s].fd >= 0) {
+                    owner[np] = &t->s[s];
+                    pfd[np] = (struct pollfd){t->s[s].fd, POLLIN, 0}, kind[np++] = 's';
+                }
+            if (t->running && t->child.pidfd >= 0) {
+                owner[np] = t;
+                pfd[np] = (struct pollfd){t->child.pidfd, POLLIN, 0}, kind[np++] = 'p';
+            }
+        }
+        now = hops__mono_time();
+        double wake = now + FLUSH_INTERVAL;
+        double deadlines[] = {job_deadline, fail_deadline, kill_deadline};
+        for (size_t d = 0; d < HOPS_ARRAY_LEN(deadlines); d++)
+            if (deadlines[d] > 0 && deadlines[d] < wake)
+                wake = deadlines[d];
+        int timeout_ms = (int)((wake - now) * 1000) + 1;
+        if (poll(pfd, (nfds_t)np, timeout_ms < 0 ? 0 : timeout_ms) < 0 && errno != EINTR) {
+            rc = hops__error(HOPS_EIO, "poll: %s", strerror(errno));
+            signal_running(&j, SIGKILL, 0);
+            break;
+        }
+        for (int k = 0; k < np; k++) {
+            if (!pfd[k].revents)
+                continue;
+            if (kind[k] == 'r') {
+                if (drain(j.report_pipe[0], report_sink, &j.rp, 64)) {
+                    close(j.report_pipe[0]);
+                    j.report_pipe[0] = -1;
+                }
+            } else if (kind[k] == 's') {
+                tstream *s = owner[k];
+                if (drain(s->fd, stream_sink, s, 16)) {
+                    close(s->fd);
+                    s->fd = -1;
+                }
+            } else if (kind[k] == 'g') {
+                unsigned char sigs[16];
+                ssize_t got = read(sig_pipe[0], sigs, sizeof sigs);
+                for (ssize_t s = 0; s < got; s++) {
+                    if (got_signal) {
+                        signal_running(&j, SIGKILL, 0);
+                    } else {
+                        got_signal = sigs[s];
+                        signal_running(&j, sigs[s], 0);
+                        kill_deadline = hops__mono_time() + KILL_GRACE;
+                    }
+                }
+            }
+        }
+        /* Who ended? (pidfds say so; without them, ask every poll.) */
+        for (int i = 0; i < j.n; i++) {
+            task *t = &j.t[i];
+            int st;
+            if (!t->running || waitpid(t->child.pid, &st, WNOHANG) != t->child.pid)
+                continue;
+            t->running = 0;
+            t->term_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+            t->exit_code = WIFSIGNALED(st) ? 128 + t->term_signal : WEXITSTATUS(st);
+            int is_ps = strcmp(t->type, "ps") == 0;
+            if (stopping_ps && is_ps)
+                continue; /* asked to stop: how it ended says nothing */
+            if (got_signal || timed_out || hung || (failed && kill_deadline > 0))
+                continue; /* stopped by us */
+            if (t->exit_code != 0 || is_ps) {
+                if (!failed) {
+                    failed = t;
+                    fail_deadline = hops__mono_time() + fail_grace;
+                }
+            } else if (!first_done && strcmp(t->type, "evaluator") != 0) {
+                first_done = t;
+                fail_deadline = hops__mono_time() + fail_grace;
+            }
+        }
+        now = hops__mono_time();
+        if (job_deadline > 0 && now >= job_deadline && !timed_out && !got_signal) {
+            timed_out = 1;
+            job_deadline = 0;
+            signal_running(&j, SIGTERM, 0);
+            kill_deadline = now + KILL_GRACE;
+        }
+        if (fail_deadline > 0 && now >= fail_deadline) {
+            fail_deadline = 0;
+            int trainers_running = 0;
+            for (int i = 0; i < j.n; i++)
+                trainers_running += j.t[i].running && strcmp(j.t[i].type, "ps") != 0;
+            if (trainers_running && !got_signal && !timed_out) {
+                if (!failed) {
+                    hung = 1;
+                    for (int i = 0; i < j.n && !failed; i++)
+                        if (j.t[i].running && strcmp(j.t[i].type, "ps") != 0)
+                            failed = &j.t[i];
+                }
+                signal_running(&j, SIGTERM, 0);
+                kill_deadline = now + KILL_GRACE;
+            } else if (failed && !got_signal && !timed_out) {
+                signal_running(&j, SIGTERM, 0); /* parameter servers of a failed job */
+                kill_deadline = now + KILL_GRACE;
+            }
+        }
+        if (kill_deadline > 0 && now >= kill_deadline) {
+            signal_running(&j, SIGKILL, 0);
+            kill_deadline = now + KILL_GRACE;
+        }
+        if (now - last_flush >= FLUSH_INTERVAL) {
+            if (hops_run_flush(j.run) != HOPS_OK)
+                hops_log(HOPS_LOG_WARN, "run %s: metrics not saved yet, will retry: %s",
+                         hops_run_id(j.run), hops_last_error());
+            last_flush = now;
+        }
+    }
+    free(pfd);
+    free(owner);
+    free(kind);
+    if (j.report_pipe[0] >= 0)
+        drain(j.report_pipe[0], report_sink, &j.rp, 0);
+    if (j.rp.line.len && !j.rp.skipping)
+        report_line(&j.rp, j.rp.line.data, j.rp.line.len);
+
+    if (got_signal) {
+        res->state = HOPS_RUN_KILLED;
+        res->exit_code = 128 + got_signal;
+        reason = hops__aprintf("stopped by %s sent to hops launch", strsignal(got_signal));
+    } else if (timed_out) {
+        res->state = HOPS_RUN_FAILED;
+        res->exit_code = 124;
+        reason = hops__aprintf("the job did not end within its timeout of %g s", o->timeout);
+    } else if (hung) {
+        res->state = HOPS_RUN_FAILED;
+        res->exit_code = 124;
+        hops__strlcpy(res->failed_task, failed->name, sizeof res->failed_task);
+        reason = hops__aprintf("%s did not end within %g s of %s ending; stopped", failed->name,
+                               fail_grace, first_done ? first_done->name : "another task");
+    } else if (failed) {
+        res->state = HOPS_RUN_FAILED;
+        res->exit_code = failed->exit_code ? failed->exit_code : 1;
+        hops__strlcpy(res->failed_task, failed->name, sizeof res->failed_task);
+        reason = failed->term_signal
+                     ? hops__aprintf("%s was terminated by signal %d (%s)", failed->name,
+                                     failed->term_signal, strsignal(failed->term_signal))
+                 : failed->exit_code
+                     ? hops__aprintf("%s exited with code %d", failed->name, failed->exit_code)
+                     : hops__aprintf("%s (a parameter server) ended before the job did",
+                                     failed->name);
+    } else {
+        res->state = HOPS_RUN_FINISHED;
+        res->exit_code = 0;
+    }
+finish:
+    for (int i = 0; i < j.n; i++)
+        for (int s = 0; s < 2; s++)
+            stream_close(&j.t[i].s[s]);
+    if (rc == HOPS_OK)
+        rc = hops_run_end(j.run, res->state, res->exit_code, 0, reason);
+    else
+        hops_run_end(j.run, HOPS_RUN_FAILED, 1, 0, hops_last_error());
+    goto cleanup;
+
+end_failed:
+    res->state = HOPS_RUN_FAILED;
+    res->exit_code = 1;
+    {
+        char msg[1024];
+        hops__strlcpy(msg, hops_last_error(), sizeof msg);
+        hops_run_end(j.run, HOPS_RUN_FAILED, 1, 0, msg);
+        hops__error(rc, "%s", msg);
+    }
+cleanup:
+    if (handlers) {
+        for (size_t i = 0; i < HOPS_ARRAY_LEN(forwarded); i++)
+            sigaction(forwarded[i], &old_act[i], NULL);
+        close(sig_pipe[0]);
+        close(sig_pipe[1]);
+        sig_pipe[0] = sig_pipe[1] = -1;
+    }
+    if (pipe_handler)
+        sigaction(SIGPIPE, &old_pipe, NULL);
+    for (int i = 0; i < j.n; i++) {
+        task *t = &j.t[i];
+        if (t->running) { /* only on an early failure: never leave a task behind */
+            kill(-t->child.pid, SIGKILL);
+            hops__child_wait(&t->child, &t->exit_code, &t->term_signal);
+        }
+        hops__child_close(&t->child);
+        for (int s = 0; s < 2; s++) {
+            if (t->s[s].fd >= 0)
+                close(t->s[s].fd);
+            if (t->s[s].task_log >= 0)
+                close(t->s[s].task_log);
+            hops__buf_free(&t->s[s].partial);
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        if (j.report_pipe[i] >= 0)
+            close(j.report_pipe[i]);
+    if (j.run_out >= 0)
+        close(j.run_out);
+    if (j.run_err >= 0)
+        close(j.run_err);
+    hops__buf_free(&j.rp.line);
+    json_decref(j.cluster);
+    free(j.t);
+    free(reason);
+    free(tasks_dir);
+    free(out_path);
+    free(err_path);
+    hops_run_free(j.run);
+    return rc;
+}
