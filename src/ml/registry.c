@@ -287,7 +287,8 @@ hops_status hops_model_register(hops_project *p, const char *name, const char *p
         goto out;
     hops__sha256_hex(data, len, sha);
     json_t *tr_run = json_object_get(m->training, "run");
-    metrics = hops__json_dumps(json_is_object(m->metrics) ? m->metrics : json_object(), JSON_COMPACT);
+    metrics = json_is_object(m->metrics) ? hops__json_dumps(m->metrics, JSON_COMPACT)
+                                         : hops__strdup("{}");
     if (!metrics) {
         rc = hops__error(HOPS_ENOMEM, "out of memory");
         goto out;
