@@ -35,7 +35,8 @@ extern "C" {
     X(HOPS_EAMBIGUOUS, -12, "ambiguous name")                               \
     X(HOPS_EVERSION, -13, "unsupported version")                            \
     X(HOPS_EBUSY, -14, "resource busy")                                     \
-    X(HOPS_ESTATE, -15, "invalid state for this operation")
+    X(HOPS_ESTATE, -15, "invalid state for this operation")                 \
+    X(HOPS_ETIMEDOUT, -16, "timed out")
 
 typedef enum {
 #define HOPS__ENUM(name, num, desc) name = num,

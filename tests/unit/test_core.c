@@ -41,6 +41,7 @@ static void test_status_names(void **state)
     assert_string_equal(hops_err_name(HOPS_ECORRUPT), "HOPS_ECORRUPT");
     assert_string_equal(hops_strerror(-9999), "unknown error");
     assert_int_equal(HOPS_ESTATE, -15); /* numbers are never reassigned */
+    assert_int_equal(HOPS_ETIMEDOUT, -16);
 }
 
 static void *other_thread(void *arg)
