@@ -1087,6 +1087,7 @@ hops_status hops_hpo_resume(hops_project *p, const char *experiment, const hops_
 {
     driver d;
     hops__hpo_row row;
+    hops_hpo_options copy;
     json_t *stored_cmd = NULL, *opts = NULL;
     char *opt_text = NULL;
     hops_status rc;
@@ -1120,6 +1121,19 @@ hops_status hops_hpo_resume(hops_project *p, const char *experiment, const hops_
     }
     d.id = row.id;
     stored_cmd = row.command ? json_loads(row.command, 0, NULL) : NULL;
+    if (o->slots.cpu == 0 && o->slots.gpu == 0 && o->slots.mem == 0 && row.options) {
+        /* No slots given: the pool and executor the search last ran with. */
+        json_t *prev = json_loads(row.options, 0, NULL), *sl = json_object_get(prev, "slots");
+        const char *ex = json_string_value(json_object_get(prev, "executor"));
+        copy = *o;
+        copy.slots.cpu = (unsigned)json_integer_value(json_object_get(sl, "cpu"));
+        copy.slots.gpu = (unsigned)json_integer_value(json_object_get(sl, "gpu"));
+        copy.slots.mem = json_number_value(json_object_get(sl, "mem"));
+        if (ex && strcmp(ex, "in-process") != 0)
+            hops_executor_parse(&copy.executor, ex);
+        json_decref(prev);
+        o = &copy;
+    }
     if ((rc = command_of(&d, o, stored_cmd)) != HOPS_OK || (rc = driver_init(&d, p, o)) != HOPS_OK)
         goto out;
     if (!o->objective && (rc = check_fits(d.spec, o->slots)) != HOPS_OK)
