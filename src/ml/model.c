@@ -497,6 +497,42 @@ static hops_status split_rows(const hops_train_options *o, job *j)
     return HOPS_OK;
 }
 
+/* 1 when feature column COL is numeric by the rule of learn_feature. */
+static int is_numeric(const hops_train_options *o, const job *j, size_t col)
+{
+    size_t nonnull = 0, numeric = 0;
+    if (listed(o->categorical, o->n_categorical, hops_table_column_name(j->t, col)))
+        return 0;
+    for (size_t i = 0; i < j->n_train + j->n_val; i++) {
+        const char *text = hops_table_cell(j->t, j->val[i], col, NULL);
+        double v;
+        if (!text)
+            continue;
+        nonnull++;
+        numeric += hops__ml_number(text, &v) != 0;
+    }
+    return !(nonnull > 0 && numeric * 2 < nonnull);
+}
+
+/* Check every numeric feature cell of every labelled row, in file order. */
+static hops_status check_numbers(const hops_train_options *o, job *j, size_t nf)
+{
+    unsigned char *numeric = calloc(nf + 1, 1);
+    hops_status rc = HOPS_OK;
+    if (!numeric)
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    for (size_t k = 0; k < nf; k++)
+        numeric[k] = (unsigned char)is_numeric(o, j, j->feature_cols[k]);
+    for (size_t i = 0; i < j->n_usable && rc == HOPS_OK; i++)
+        for (size_t k = 0; k < nf && rc == HOPS_OK; k++) {
+            double v;
+            if (numeric[k])
+                rc = hops__cell_number(j->t, j->usable[i], j->feature_cols[k], "feature", &v);
+        }
+    free(numeric);
+    return rc;
+}
+
 static hops_status prepare_features(const hops_train_options *o, job *j, hops_model *m)
 {
     hops_table *t = j->t;
@@ -530,12 +566,19 @@ static hops_status prepare_features(const hops_train_options *o, job *j, hops_mo
                            hops_table_path(t), o->label);
     if (!(m->features = calloc(nf, sizeof *m->features)))
         return hops__error(HOPS_ENOMEM, "out of memory");
+    /* Every numeric cell of every row with a label must be a number: check
+     * them in file order first, so that the error names the first bad cell
+     * of the file whatever the seed and split. A column is numeric unless
+     * it is listed as categorical or most of its training values are text. */
+    if ((rc = check_numbers(o, j, nf)) != HOPS_OK)
+        return rc;
     /* The encodings are learned from the training rows (validation included). */
     size_t n_fit = j->n_train + j->n_val;
     size_t *fit_rows = malloc(n_fit * sizeof *fit_rows);
     if (!fit_rows)
         return hops__error(HOPS_ENOMEM, "out of memory");
     memcpy(fit_rows, j->val, n_fit * sizeof *fit_rows); /* val and train are adjacent */
+    qsort(fit_rows, n_fit, sizeof *fit_rows, cmp_size);
     for (size_t i = 0; i < nf; i++) {
         m->n_features = i + 1;
         if ((rc = learn_feature(o, t, j->feature_cols[i], fit_rows, n_fit, &m->features[i])) !=
