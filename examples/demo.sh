@@ -50,6 +50,34 @@ step "hops data report: one self-contained HTML file"
 "$HOPS" data report customers --label churned -o report.html
 echo "open $DEMO/report.html in a browser ($(wc -c <report.html) bytes, no network needed)"
 
+step "hops data transform: fill the missing scores of both splits (models need numbers)"
+for split in train test; do
+    "$HOPS" data transform "customers_prepared.$split.csv" -o "churn_$split.csv" --fill-null score=0
+done
+
+step "hops train: logistic regression on the train split, as a recorded run"
+"$HOPS" train --data churn_train.csv --label churned --model logistic --name churn --seed 7
+
+step "hops train: an MLP (32, 16), Adam, early stopping on a validation split"
+"$HOPS" train --data churn_train.csv --label churned --model mlp --hidden 32,16 --epochs 100 \
+    --name churn --seed 7
+
+step "hops train: gradient-boosted trees (XGBoost)"
+"$HOPS" train --data churn_train.csv --label churned --model gbdt --epochs 50 \
+    --param max_depth=3 --name churn --seed 7
+
+step "hops model list; hops model best churn --metric roc_auc"
+"$HOPS" model list
+"$HOPS" model best churn --metric roc_auc
+BEST=$("$HOPS" model best churn --metric roc_auc --json | sed -n 's/.*"spec":"\([^"]*\)".*/\1/p')
+
+step "evaluate $BEST on the test split (rows it never saw)"
+"$HOPS" predict --model "$BEST" --data churn_test.csv -o churn_test_predictions.csv
+
+step "hops predict: the first five rows of the test split, classes and probabilities"
+head -6 churn_test.csv >few.csv
+"$HOPS" predict --model "$BEST" --data few.csv
+
 step "a C trial (examples/train_linear.c), two learning rates"
 C1=$("$HOPS" run --json --experiment linear --param lr=0.05 --param epochs=30 -- "$BUILD/train_linear" | run_id)
 C2=$("$HOPS" run --json --experiment linear --param lr=0.3 --param epochs=30 -- "$BUILD/train_linear" | run_id)
