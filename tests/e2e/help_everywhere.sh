@@ -3,7 +3,8 @@
 
 for cmd in "" "init" "run" "launch" "runs" "runs list" "runs show" "runs metrics" "runs compare" "runs delete" \
     "data" "data schema" "data validate" "data stats" "data transform" "data report" \
-    "dataset" "dataset add" "dataset list" "dataset show"; do
+    "dataset" "dataset add" "dataset list" "dataset show" \
+    "hpo" "hpo run" "hpo resume" "hpo show" "hpo status" "hpo list"; do
     # shellcheck disable=SC2086
     expect_code 0 "$HOPS" $cmd --help
     assert_contains "$T/out" "usage: hops"
