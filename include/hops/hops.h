@@ -7,6 +7,7 @@
 #include "project.h"
 #include "run.h"
 #include "launch.h"
+#include "collective.h"
 #include "sched.h"
 #include "hpo.h"
 #include "data.h"
