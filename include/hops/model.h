@@ -171,7 +171,8 @@ HOPS_EXTERN hops_status hops_model_predict(const hops_model *m, const char *data
  * [eps, 1 - eps] for the log loss as scikit-learn does). The prediction is
  * each row's first largest probability. CLASSES (K names) label the
  * confusion matrix. *OUT_JSON: {"accuracy", "precision", "recall", "f1"
- * (macro averages; a class never predicted has precision 0), "log_loss",
+ * (macro averages over the classes that occur in Y_TRUE or the predictions,
+ * as scikit-learn; such a class never predicted has precision 0), "log_loss",
  * "roc_auc" (K = 2 only, ties averaged), "confusion_matrix": {"classes",
  * "matrix" (rows: true, columns: predicted)}, "n"}. */
 HOPS_EXTERN hops_status hops_metrics_classification(const size_t *y_true, const double *proba,

@@ -80,10 +80,10 @@ hops_status hops__feature_columns(const hops_model *m, const hops_table *t, size
     }
     if (!n_missing)
         return HOPS_OK;
-    hops_status rc = hops__error(
-        HOPS_EINVAL, "%s lacks %zu column%s the model was trained on: %s (it needs all of: %zu features)",
-        hops_table_path(t), n_missing, n_missing == 1 ? "" : "s", missing.data ? missing.data : "",
-        m->n_features);
+    hops_status rc = hops__error(HOPS_EINVAL,
+                                 "%s lacks %zu of the %zu columns the model was trained on: %s",
+                                 hops_table_path(t), n_missing, m->n_features,
+                                 missing.data ? missing.data : "");
     hops__buf_free(&missing);
     return rc;
 }

@@ -101,7 +101,9 @@ hops_status hops_metrics_classification(const size_t *y_true, const double *prob
         double q = clip(p[y_true[i]]) / sum;
         logloss -= log(q);
     }
-    size_t right = 0;
+    /* Macro averages over the classes that occur (in the truth or the
+     * predictions), as scikit-learn's default labels. */
+    size_t right = 0, present = 0;
     double prec = 0, rec = 0, f1 = 0;
     for (size_t c = 0; c < k; c++) {
         size_t tp = cm[c * k + c], predicted = 0, actual = 0;
@@ -110,6 +112,9 @@ hops_status hops_metrics_classification(const size_t *y_true, const double *prob
             predicted += cm[j * k + c];
             actual += cm[c * k + j];
         }
+        if (predicted + actual == 0)
+            continue;
+        present++;
         double pc = predicted ? (double)tp / (double)predicted : 0;
         double rcl = actual ? (double)tp / (double)actual : 0;
         prec += pc;
@@ -127,9 +132,9 @@ hops_status hops_metrics_classification(const size_t *y_true, const double *prob
     }
     json_object_set_new(doc, "n", json_integer((json_int_t)n));
     json_object_set_new(doc, "accuracy", json_real((double)right / (double)n));
-    json_object_set_new(doc, "precision", json_real(prec / (double)k));
-    json_object_set_new(doc, "recall", json_real(rec / (double)k));
-    json_object_set_new(doc, "f1", json_real(f1 / (double)k));
+    json_object_set_new(doc, "precision", json_real(prec / (double)present));
+    json_object_set_new(doc, "recall", json_real(rec / (double)present));
+    json_object_set_new(doc, "f1", json_real(f1 / (double)present));
     json_object_set_new(doc, "log_loss", real_or_null(logloss / (double)n));
     if (k == 2)
         json_object_set_new(doc, "roc_auc", real_or_null(roc_auc(y_true, proba, n)));

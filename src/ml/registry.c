@@ -556,7 +556,8 @@ hops_status hops_model_best_json(hops_project *p, const char *name, const char *
     {
         json_t *ms = json_object_get(v, "metrics"), *x;
         const char *k;
-        json_object_foreach(ms, k, x) if (json_is_number(x)) json_object_set_new(keys, k, json_true());
+        json_object_foreach(ms, k, x) if (json_is_number(x) && strcmp(k, "n") != 0)
+            json_object_set_new(keys, k, json_true());
         x = json_object_get(ms, metric);
         if (!json_is_number(x))
             continue;

@@ -100,6 +100,14 @@ static void test_multiclass(void **state)
     assert_near(num(m, "recall"), (1 + 0 + 1) / 3.0, 1e-12);
     assert_null(json_object_get(m, "roc_auc"));
     json_decref(m);
+    /* Class 2 neither occurs nor is predicted: the averages are over 0 and 1. */
+    const size_t y3[] = {0, 0, 1};
+    const double p3[] = {.8, .1, .1, .3, .6, .1, .1, .8, .1};
+    assert_int_equal(hops_metrics_classification(y3, p3, 3, 3, NULL, &text), HOPS_OK);
+    m = parse(text);
+    assert_near(num(m, "precision"), (1 + .5) / 2, 1e-12);
+    assert_near(num(m, "recall"), (.5 + 1) / 2, 1e-12);
+    json_decref(m);
     assert_int_equal(hops_metrics_classification(y, p, 4, 1, NULL, &text), HOPS_EINVAL);
     assert_int_equal(hops_metrics_classification(y, p, 0, 3, NULL, &text), HOPS_EINVAL);
 }
