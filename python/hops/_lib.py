@@ -10,14 +10,15 @@ A sanitizer-built libhops.so needs the ASan runtime loaded first:
 
 import ctypes
 import ctypes.util
+import json
 import os
 import threading
 
 __all__ = ["HopsError", "Project", "Run", "load",
-           "RUNNING", "FINISHED", "FAILED", "KILLED"]
+           "RUNNING", "FINISHED", "FAILED", "KILLED", "EARLY_STOPPED"]
 
 # hops_run_state (run.h)
-RUNNING, FINISHED, FAILED, KILLED = 0, 1, 2, 3
+RUNNING, FINISHED, FAILED, KILLED, EARLY_STOPPED = 0, 1, 2, 3, 4
 
 _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -84,6 +85,11 @@ _SIGNATURES = {
     "hops_run_flush": (_S, [_R]),
     "hops_run_end": (_S, [_R, ctypes.c_int, ctypes.c_int, ctypes.c_int, _str]),
     "hops_run_free": (None, [_R]),
+    "hops_hpo_spec_parse": (_S, [ctypes.POINTER(ctypes.c_void_p), _str, ctypes.c_size_t]),
+    "hops_hpo_spec_free": (None, [ctypes.c_void_p]),
+    "hops_hpo_run": (_S, [_P, ctypes.c_void_p, ctypes.c_void_p]),
+    "hops_hpo_show_json": (_S, [_P, _str, ctypes.POINTER(ctypes.c_void_p)]),
+    "hops_free": (None, [ctypes.c_void_p]),
     "hops_last_error": (_str, []),
     "hops_strerror": (_str, [ctypes.c_int]),
 }
@@ -151,6 +157,59 @@ def _kv_array(pairs, what):
     return arr
 
 
+class hops_slots(ctypes.Structure):
+    _fields_ = [("cpu", ctypes.c_uint), ("gpu", ctypes.c_uint), ("mem", ctypes.c_double)]
+
+
+# hops_objective_fn and hops_hpo_event_fn (hpo.h)
+OBJECTIVE_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,
+                                ctypes.POINTER(ctypes.c_double),
+                                ctypes.POINTER(ctypes.c_char_p), ctypes.c_void_p)
+EVENT_FN = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_void_p)
+
+
+class hops_hpo_options(ctypes.Structure):
+    """Mirror of hops_hpo_options in include/hops/hpo.h (version 1)."""
+
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("spec", ctypes.c_void_p),
+        ("experiment", ctypes.c_char_p),
+        ("argv", ctypes.POINTER(ctypes.c_char_p)),
+        ("argc", ctypes.c_size_t),
+        ("slots", hops_slots),
+        ("executor", ctypes.c_int),
+        ("slurm_partition", ctypes.c_char_p),
+        ("objective", OBJECTIVE_FN),
+        ("objective_ud", ctypes.c_void_p),
+        ("on_event", EVENT_FN),
+        ("event_ud", ctypes.c_void_p),
+        ("handle_signals", ctypes.c_int),
+        ("cwd", ctypes.c_char_p),
+    ]
+
+
+class hops_hpo_result(ctypes.Structure):
+    """Mirror of hops_hpo_result in include/hops/hpo.h."""
+
+    _fields_ = [
+        ("experiment", ctypes.c_char * 129),
+        ("state", ctypes.c_char * 16),
+        ("trials", ctypes.c_int64),
+        ("finished", ctypes.c_int64),
+        ("failed", ctypes.c_int64),
+        ("early_stopped", ctypes.c_int64),
+        ("best_trial", ctypes.c_int64),
+        ("best_value", ctypes.c_double),
+        ("best_run", ctypes.c_char * 32),
+        ("term_signal", ctypes.c_int),
+    ]
+
+
+HOPS_HPO_OPTIONS_VERSION = 1
+HOPS_EEXISTS = -5
+
+
 class Project:
     """An open hops project (hops_project_open: HOPS_PROJECT, else walk up from cwd)."""
 
@@ -179,6 +238,56 @@ class Project:
         handle = _R()
         _check(self._lib.hops_run_start(ctypes.byref(handle), self._p, ctypes.byref(opts)))
         return Run(self, handle)
+
+    def search(self, spec_json, experiment, objective):
+        """Run a search (hops_hpo_run) with the in-process OBJECTIVE(run, params) ->
+        (status, value, reason): status 0 ok, >0 failed, <0 stop. Returns
+        (status, hops_hpo_result); a non-zero status is left for the caller."""
+        spec = ctypes.c_void_p()
+        data = spec_json.encode("utf-8")
+        _check(self._lib.hops_hpo_spec_parse(ctypes.byref(spec), data, len(data)))
+        reasons = []  # keep reason strings alive until the next call
+
+        def trampoline(run_ptr, params_json, value_out, reason_out, _ud):
+            run = Run.__new__(Run)
+            run._lib, run._project, run._h = self._lib, self, ctypes.cast(run_ptr, _R)
+            run._lock, run._next_step = threading.Lock(), 0
+            run.id = self._lib.hops_run_id(run._h).decode()
+            run.dir = os.fsdecode(self._lib.hops_run_dir(run._h))
+            run.params_json = params_json.decode("utf-8", "replace")
+            try:
+                status, value, reason = objective(run, run.params_json)
+            finally:
+                run._h = _R()  # the library ends and frees it
+            value_out[0] = float("nan") if value is None else value
+            if reason:
+                reasons[:] = [ctypes.c_char_p(reason.encode("utf-8", "replace"))]
+                reason_out[0] = reasons[0]
+            return status
+
+        cb = OBJECTIVE_FN(trampoline)
+        opts = hops_hpo_options()
+        opts.version = HOPS_HPO_OPTIONS_VERSION
+        opts.spec = spec
+        opts.experiment = _enc(experiment, "experiment name")
+        opts.objective = cb
+        res = hops_hpo_result()
+        try:
+            status = self._lib.hops_hpo_run(self._p, ctypes.byref(opts), ctypes.byref(res))
+            message = (self._lib.hops_last_error() or b"").decode("utf-8", "replace")
+        finally:
+            self._lib.hops_hpo_spec_free(spec)
+        return status, message, res
+
+    def search_json(self, experiment):
+        """hops_hpo_show_json as a dict."""
+        out = ctypes.c_void_p()
+        _check(self._lib.hops_hpo_show_json(self._p, _enc(experiment, "experiment name"),
+                                            ctypes.byref(out)))
+        try:
+            return json.loads(ctypes.string_at(out.value).decode("utf-8"))
+        finally:
+            self._lib.hops_free(out)
 
     def close(self):
         if self._p:

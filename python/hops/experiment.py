@@ -11,6 +11,8 @@
                                   name="mnist", metric_key="accuracy")
 """
 
+import json
+import math
 import os
 import signal
 import sys
@@ -18,7 +20,7 @@ import sys
 import hops
 from . import _lib
 
-__all__ = ["launch"]
+__all__ = ["launch", "differential_evolution", "grid_search", "random_search", "Direction"]
 
 
 def _combinations(args_dict):
@@ -154,3 +156,125 @@ def launch(train_fn, args_dict=None, name='no-name', local_logdir=False, descrip
     if len(results) == 1:
         return results[0]
     return os.path.dirname(results[-1][0]), None
+
+
+# ---- searches: hops-util-py's grid_search, random_search, differential_evolution ----
+
+class Direction:
+    """hops-util-py's direction constants."""
+    MAX = "max"
+    MIN = "min"
+
+
+def _direction(direction):
+    d = str(direction).lower()
+    if d in ("max", "maximize"):
+        return "max"
+    if d in ("min", "minimize"):
+        return "min"
+    raise ValueError("direction must be 'max' or 'min', not %r" % (direction,))
+
+
+def _objective_value(retval, key):
+    """The number a trial is judged by: hops-util-py's rules. A number is the
+    metric itself; a dict must hold OPTIMIZATION_KEY with a number."""
+    if isinstance(retval, dict):
+        if key not in retval:
+            raise ValueError("the returned dict %r has no optimization_key %r" % (retval, key))
+        return hops._metric(key, retval[key])
+    return hops._metric(key, retval)
+
+
+def _search(train_fn, space, sampler, name, direction, optimization_key, description, seed):
+    if hops._active_run is not None:
+        raise RuntimeError("an experiment is already running: searches cannot be nested")
+    if not callable(train_fn):
+        raise TypeError("train_fn must be callable")
+    key = optimization_key or "metric"
+    spec = {"space": space, "sampler": sampler, "direction": _direction(direction),
+            "metric": key, "seed": int(seed), "max_failures": 1000000}
+    interrupted, errors = [], []
+
+    def objective(run, params_json):
+        kwargs = json.loads(params_json)
+        try:
+            with hops._in_process(run):
+                retval = train_fn(**kwargs)
+            value = _objective_value(retval, key)
+            _return_dict, finals = _outputs(retval, key)
+            finals.pop(key, None)  # the library records the objective itself
+            run.log_finals(finals)
+            return (0, value, None) if not math.isnan(value) else (1, None, "the objective is NaN")
+        except KeyboardInterrupt:
+            interrupted.append(True)
+            return -1, None, "KeyboardInterrupt"
+        except Exception as exc:  # the trial fails; the search goes on
+            errors.append(exc)
+            return 1, None, repr(exc)
+
+    with _lib.Project() as project:
+        experiment, n = name, 1
+        while True:
+            spec["name"] = experiment
+            status, message, res = project.search(json.dumps(spec), experiment, objective)
+            if status != _lib.HOPS_EEXISTS:
+                break
+            n += 1
+            experiment = "%s-%d" % (name, n)
+        if interrupted:
+            raise KeyboardInterrupt
+        if status != 0:
+            raise _lib.HopsError(status, message)
+        doc = project.search_json(experiment)
+        if errors and not doc.get("best"):
+            raise errors[-1]  # every trial failed: as hops-util-py, the error surfaces
+        logdir = os.path.join(project.root, ".hops", "runs", experiment)
+    best = doc.get("best") or {}
+    return logdir, dict(best.get("params") or {})
+
+
+def grid_search(train_fn, grid_dict, direction=Direction.MAX, name="no-name", local_logdir=False,
+                description=None, optimization_key="metric", seed=1):
+    """Run train_fn(**params) for every combination of grid_dict's lists
+    (the cartesian product: {"lr": [0.1, 0.3], "layers": [2, 4]} gives 4 trials),
+    each trial a hops run of experiment NAME (-2, -3... when NAME already has a
+    search), recorded as a search `hops hpo show NAME` displays.
+
+    train_fn returns a number (the metric) or a dict holding optimization_key
+    (hops-util-py's rules); a trial that raises is recorded FAILED and the
+    search goes on (when every trial failed, the last exception is raised). Returns (logdir, best_params): the experiment's directory
+    .hops/runs/NAME and the parameters of the best trial."""
+    if not isinstance(grid_dict, dict) or not grid_dict:
+        raise ValueError("grid_dict must be a non-empty {name: [values...]}")
+    space = {}
+    for k, values in grid_dict.items():
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or not len(values):
+            raise ValueError("grid_dict[%r] must be a non-empty list of values" % (k,))
+        space[k] = {"type": "categorical", "values": list(values)}
+    return _search(train_fn, space, {"type": "grid"}, name, direction, optimization_key,
+                   description, seed)
+
+
+def random_search(train_fn, boundary_dict, direction=Direction.MAX, samples=10, name="no-name",
+                  local_logdir=False, description=None, optimization_key="metric", seed=1):
+    """SAMPLES trials at points drawn (seeded) from boundary_dict:
+    {"lr": [0.001, 0.1], "layers": [2, 8], "act": ["relu", "tanh"]} ([lo, hi]
+    with two ints is an int range, with a float a float range; a list of
+    strings is categorical). Otherwise as grid_search."""
+    return _search(train_fn, dict(boundary_dict), {"type": "random", "trials": int(samples)}, name,
+                   direction, optimization_key, description, seed)
+
+
+def differential_evolution(train_fn, boundary_dict, direction=Direction.MAX, generations=4,
+                           population=6, mutation=0.5, crossover=0.7, name="no-name",
+                           local_logdir=False, description=None, optimization_key="metric",
+                           mode="async", seed=1):
+    """Differential evolution (DE/rand/1/bin) over boundary_dict (as in
+    random_search) with hops-util-py's parameters: population x (generations
+    + 1) evaluations; mode "generational" is hops-util-py's (greedy selection
+    once a whole generation is evaluated), "async" (default) is steady state.
+    Points already evaluated are not run again. Otherwise as grid_search."""
+    sampler = {"type": "de", "population": int(population), "generations": int(generations),
+               "mutation": float(mutation), "crossover": float(crossover), "mode": mode}
+    return _search(train_fn, dict(boundary_dict), sampler, name, direction, optimization_key,
+                   description, seed)
