@@ -103,6 +103,27 @@ print("launch logdir:", logdir)
 print("launch result:", result)
 PYEOF
 
+step "hops hpo run: differential evolution over lr and epochs on 2 slots"
+"$HOPS" hpo run "$ROOT/examples/hpo_linear.json" --slots cpu=2 -q -- "$BUILD/train_linear"
+"$HOPS" hpo show linear-de | head -8
+echo "(every trial is a run: hops runs list -e linear-de; hops hpo show linear-de --json has the DE population)"
+
+step "hops.experiment.differential_evolution: the same search from Python, in process"
+"$PY" - <<'PYEOF'
+from hops import experiment
+
+def train(lr, epochs):
+    w = 0.0
+    for _ in range(epochs):
+        w -= lr * 2 * (w - 1.0)
+    return {"loss": (w - 1.0) ** 2}
+
+logdir, best = experiment.differential_evolution(train, {"lr": [0.01, 0.9], "epochs": [2, 30]},
+                                                 direction="min", optimization_key="loss",
+                                                 name="py-de")
+print("best parameters:", best)
+PYEOF
+
 step "hops runs list"
 "$HOPS" runs list
 
