@@ -6,7 +6,8 @@
  * slice, into the result area, in cache-sized blocks; barrier; every rank
  * copies the result out. Slots and result areas come in two sets used by
  * alternate slices, so the copy-out of one slice needs no third barrier
- * before the next slice fills the other set.
+ * before the next slice fills the other set. A small all-reduce skips the
+ * split: after the first barrier each rank sums all of it.
  *
  * The barrier spins a little (a peer on another core usually arrives within
  * microseconds), then sleeps on a futex. A peer that never arrives is found
@@ -34,6 +35,7 @@
 #define HEADER_BYTES 16384 /* >= sizeof(hops_shm_header), page aligned */
 #define SPINS 20000
 #define BLOCK_BYTES 16384 /* reduce in blocks that stay in L1 */
+#define SMALL_BYTES 65536 /* up to this, one barrier per all-reduce */
 
 _Static_assert(sizeof(hops_shm_header) <= HEADER_BYTES, "shm header too big");
 
@@ -205,6 +207,15 @@ hops_status hops__shm_allreduce(hops_comm *c, void *buf, size_t count, hops_dtyp
         memcpy(slot(c, set, r), b + off * esz, len * esz);
         if ((rc = hops__shm_barrier(c)) != HOPS_OK)
             return rc;
+        if (len * esz <= SMALL_BYTES) {
+            /* Small: every rank sums all of it itself (same order, same
+             * bits) and saves the second barrier, which is most of the
+             * latency here. */
+            memcpy(b + off * esz, slot(c, set, 0), len * esz);
+            for (int k = 1; k < n; k++)
+                hops__reduce(b + off * esz, slot(c, set, k), len, t, op);
+            continue;
+        }
         size_t lo = len * (size_t)r / (size_t)n, hi = len * (size_t)(r + 1) / (size_t)n;
         char *res = result_area(c, set);
         for (size_t i = lo; i < hi; i += BLOCK_BYTES / esz) {
