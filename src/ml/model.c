@@ -126,7 +126,7 @@ static hops_status parse_settings(const hops_train_options *o, settings *s)
     s->momentum = 0.9;
     s->validation = o->type == HOPS_MODEL_MLP ? 0.1 : 0;
     s->patience = 10;
-    s->tol = o->type == HOPS_MODEL_LOGISTIC || o->type == HOPS_MODEL_SOFTMAX ? 1e-4 : 1e-4;
+    s->tol = 1e-4;
     s->C = 1.0;
     if (o->n_params && !(s->xgb = calloc(o->n_params, sizeof *s->xgb)))
         return hops__error(HOPS_ENOMEM, "out of memory");

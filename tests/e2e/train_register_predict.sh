@@ -36,6 +36,14 @@ expect_code 0 "$HOPS" runs metrics "$run" --key loss --json
 n=$(jget '["metrics"]["loss"].__len__()' <"$T/out")
 [ "$n" -gt 3 ] || fail "only $n loss points"
 ls "$run_dir"/tb/events.out.tfevents.* >/dev/null || fail "no TensorBoard file"
+# The curve in TensorBoard: one loss scalar per epoch, steps 1, 2, ...
+"$PY" "$HOPS_SOURCE_DIR/tests/e2e/tb_decode.py" "$run_dir"/tb/events.out.tfevents.* >tb.json
+"$PY" -c "
+import json
+s = [x for x in json.load(open('tb.json'))['scalars'] if x['tag'] == 'loss']
+assert [x['step'] for x in s] == list(range(1, $n + 1)), s
+assert s[-1]['value'] < s[0]['value'], 'the loss did not go down'
+"
 cmp "$run_dir/artifacts/model.hops" .hops/models/flowers/1/model.hops || fail "artifact != registered file"
 ok "train is a run: $n loss points, final metrics, tfevents, artifact"
 
