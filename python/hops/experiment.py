@@ -278,3 +278,9 @@ def differential_evolution(train_fn, boundary_dict, direction=Direction.MAX, gen
                "mutation": float(mutation), "crossover": float(crossover), "mode": mode}
     return _search(train_fn, dict(boundary_dict), sampler, name, direction, optimization_key,
                    description, seed)
+
+
+# Distributed training (one hops launch job per call): python/hops/_distributed.py.
+from ._distributed import collective_all_reduce, is_driver, mirrored, parameter_server  # noqa: E402
+
+__all__ += ["collective_all_reduce", "parameter_server", "mirrored", "is_driver"]
