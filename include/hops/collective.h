@@ -10,6 +10,9 @@
  *   - tcp: a ring of TCP connections; all-reduce is reduce-scatter then
  *     all-gather, each step's segment sent and received at once in chunks
  *     (Patarasuk and Yuan's bandwidth-optimal ring).
+ *   - mpi: Open MPI's own collectives on MPI_COMM_WORLD, for jobs mpirun
+ *     started (libmpi is loaded at run time; no rendezvous; MPI is finalized
+ *     when the communicator closes, so one per process).
  * AUTO takes shm when every rank is on this host, else tcp.
  *
  * Every call is collective: all ranks make the same calls in the same order
@@ -31,7 +34,12 @@ extern "C" {
 
 typedef struct hops_comm hops_comm;
 
-typedef enum { HOPS_COMM_AUTO = 0, HOPS_COMM_SHM = 1, HOPS_COMM_TCP = 2 } hops_comm_backend;
+typedef enum {
+    HOPS_COMM_AUTO = 0,
+    HOPS_COMM_SHM = 1,
+    HOPS_COMM_TCP = 2,
+    HOPS_COMM_MPI = 3 /* Open MPI's MPI_COMM_WORLD (under mpirun); rank, size from MPI */
+} hops_comm_backend;
 
 typedef enum { HOPS_FLOAT32 = 0, HOPS_FLOAT64 = 1 } hops_dtype;
 
@@ -61,7 +69,7 @@ HOPS_EXTERN hops_status hops_comm_open(hops_comm **out, const hops_comm_options 
 
 HOPS_EXTERN int hops_comm_rank(const hops_comm *c);
 HOPS_EXTERN int hops_comm_size(const hops_comm *c);
-/* "shm" or "tcp" (or "self" for a communicator of one). */
+/* "shm", "tcp", "mpi" (or "self" for a communicator of one). */
 HOPS_EXTERN const char *hops_comm_backend_name(const hops_comm *c);
 
 /* Reduce COUNT values of type T in BUF across all ranks, in place: every

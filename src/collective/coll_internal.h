@@ -26,7 +26,7 @@ typedef struct {
 
 struct hops_comm {
     int rank, size;
-    hops_comm_backend backend; /* resolved: SHM or TCP (AUTO only for size 1) */
+    hops_comm_backend backend; /* resolved: SHM, TCP or MPI (AUTO only for size 1) */
     double timeout;
     int failed; /* after an error only close works */
     /* tcp */
@@ -59,5 +59,13 @@ hops_status hops__shm_allreduce(hops_comm *c, void *buf, size_t count, hops_dtyp
                                 hops_reduce_op op);
 hops_status hops__shm_broadcast(hops_comm *c, void *buf, size_t bytes, int root);
 hops_status hops__shm_allgather(hops_comm *c, const void *send, size_t bytes, void *recv);
+
+hops_status hops__mpi_open(hops_comm *c);
+void hops__mpi_close(hops_comm *c);
+hops_status hops__mpi_allreduce(hops_comm *c, void *buf, size_t count, hops_dtype t,
+                                hops_reduce_op op);
+hops_status hops__mpi_broadcast(hops_comm *c, void *buf, size_t bytes, int root);
+hops_status hops__mpi_allgather(hops_comm *c, const void *send, size_t bytes, void *recv);
+hops_status hops__mpi_barrier(hops_comm *c);
 
 #endif

@@ -421,6 +421,16 @@ hops_status hops_comm_open(hops_comm **out, const hops_comm_options *o)
     c->rank = o->rank;
     c->size = o->size;
     c->timeout = o->timeout > 0 ? o->timeout : 60;
+    if ((int)o->backend < HOPS_COMM_AUTO || o->backend > HOPS_COMM_MPI) {
+        rc = hops__error(HOPS_EINVAL, "unknown collective backend %d", (int)o->backend);
+        goto fail;
+    }
+    if (o->backend == HOPS_COMM_MPI) { /* MPI knows the rank and size */
+        if ((rc = hops__mpi_open(c)) != HOPS_OK)
+            goto fail;
+        *out = c;
+        return HOPS_OK;
+    }
     if (c->rank < 0 && env_int("HOPS_RANK", "RANK", &c->rank) != 0) {
         rc = hops__error(HOPS_EINVAL, "no rank: set HOPS_RANK (hops launch does) or pass one");
         goto fail;
@@ -432,10 +442,6 @@ hops_status hops_comm_open(hops_comm **out, const hops_comm_options *o)
     if (c->size < 1 || c->size > HOPS_COMM_MAX_RANKS || c->rank >= c->size) {
         rc = hops__error(HOPS_EINVAL, "rank %d of %d: the rank must be below the size, the size "
                                       "1 to %d", c->rank, c->size, HOPS_COMM_MAX_RANKS);
-        goto fail;
-    }
-    if ((int)o->backend < HOPS_COMM_AUTO || o->backend > HOPS_COMM_TCP) {
-        rc = hops__error(HOPS_EINVAL, "unknown collective backend %d", (int)o->backend);
         goto fail;
     }
     if (c->size == 1) {
@@ -491,6 +497,8 @@ int hops_comm_size(const hops_comm *c) { return c->size; }
 
 const char *hops_comm_backend_name(const hops_comm *c)
 {
+    if (c->backend == HOPS_COMM_MPI)
+        return "mpi";
     return c->size == 1 ? "self" : c->backend == HOPS_COMM_SHM ? "shm" : "tcp";
 }
 
@@ -523,8 +531,9 @@ hops_status hops_comm_allreduce(hops_comm *c, void *buf, size_t count, hops_dtyp
         return HOPS_OK;
     if (!buf)
         return hops__error(HOPS_EINVAL, "allreduce: no buffer");
-    rc = c->backend == HOPS_COMM_SHM ? hops__shm_allreduce(c, buf, count, t, op)
-                                     : hops__ring_allreduce(c, buf, count, t, op);
+    rc = c->backend == HOPS_COMM_SHM   ? hops__shm_allreduce(c, buf, count, t, op)
+         : c->backend == HOPS_COMM_MPI ? hops__mpi_allreduce(c, buf, count, t, op)
+                                       : hops__ring_allreduce(c, buf, count, t, op);
     if (rc == HOPS_OK && op == HOPS_REDUCE_MEAN) {
         if (t == HOPS_FLOAT32)
             for (size_t i = 0; i < count; i++)
@@ -547,8 +556,9 @@ hops_status hops_comm_broadcast(hops_comm *c, void *buf, size_t bytes, int root)
         return HOPS_OK;
     if (!buf)
         return hops__error(HOPS_EINVAL, "broadcast: no buffer");
-    rc = c->backend == HOPS_COMM_SHM ? hops__shm_broadcast(c, buf, bytes, root)
-                                     : hops__ring_broadcast(c, buf, bytes, root);
+    rc = c->backend == HOPS_COMM_SHM   ? hops__shm_broadcast(c, buf, bytes, root)
+         : c->backend == HOPS_COMM_MPI ? hops__mpi_broadcast(c, buf, bytes, root)
+                                       : hops__ring_broadcast(c, buf, bytes, root);
     return done(c, rc);
 }
 
@@ -565,8 +575,9 @@ hops_status hops_comm_allgather(hops_comm *c, const void *send, size_t bytes, vo
         memmove(recv, send, bytes);
         return HOPS_OK;
     }
-    rc = c->backend == HOPS_COMM_SHM ? hops__shm_allgather(c, send, bytes, recv)
-                                     : hops__ring_allgather(c, send, bytes, recv);
+    rc = c->backend == HOPS_COMM_SHM   ? hops__shm_allgather(c, send, bytes, recv)
+         : c->backend == HOPS_COMM_MPI ? hops__mpi_allgather(c, send, bytes, recv)
+                                       : hops__ring_allgather(c, send, bytes, recv);
     return done(c, rc);
 }
 
@@ -577,6 +588,8 @@ hops_status hops_comm_barrier(hops_comm *c)
         return rc;
     if (c->backend == HOPS_COMM_SHM)
         return done(c, hops__shm_barrier(c));
+    if (c->backend == HOPS_COMM_MPI)
+        return done(c, hops__mpi_barrier(c));
     unsigned char me = 1, all[HOPS_COMM_MAX_RANKS];
     return done(c, hops__ring_allgather(c, &me, 1, all));
 }
@@ -590,6 +603,7 @@ void hops_comm_close(hops_comm *c)
     if (c->prev_fd >= 0)
         close(c->prev_fd);
     hops__shm_detach(c);
+    hops__mpi_close(c);
     free(c->tmp);
     free(c);
 }

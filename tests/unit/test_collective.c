@@ -74,12 +74,18 @@ static int rank_main(int rank, int size, int port, hops_comm_backend backend)
     o.timeout = 20;
     if (hops_comm_open(&c, &o) != HOPS_OK)
         return child_fail("rank %d: open: %s", rank, hops_last_error());
-    const char *want = backend == HOPS_COMM_SHM ? "shm" : "tcp";
+    if (backend == HOPS_COMM_MPI) { /* MPI tells */
+        rank = hops_comm_rank(c);
+        size = hops_comm_size(c);
+    }
+    const char *want = backend == HOPS_COMM_SHM ? "shm" : backend == HOPS_COMM_MPI ? "mpi" : "tcp";
     if (strcmp(hops_comm_backend_name(c), want) != 0 || hops_comm_rank(c) != rank ||
         hops_comm_size(c) != size)
         return child_fail("rank %d: backend %s, rank %d, size %d", rank,
                           hops_comm_backend_name(c), hops_comm_rank(c), hops_comm_size(c));
     int frac = backend == HOPS_COMM_SHM; /* shm sums in rank order: bitwise */
+    if (backend == HOPS_COMM_MPI && size != 2)
+        return child_fail("mpi: %d ranks, 2 expected", size);
     for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++) {
         size_t n = counts[ci];
         for (int t = 0; t < 2; t++) {
@@ -170,6 +176,34 @@ static void run_ranks(int size, hops_comm_backend backend)
         assert_true(WIFEXITED(st));
         assert_int_equal(WEXITSTATUS(st), 0);
     }
+}
+
+/* The mpi backend: the same checks in 2 ranks that mpirun starts (this
+ * program again, with the argument "mpi-rank"). */
+static char self_path[4096];
+
+static void test_mpi_2(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("ASAN_OPTIONS", "detect_leaks=0", 1); /* libmpi's own allocations */
+        char *argv[] = {"mpirun", "-np", "2", "--oversubscribe", "--allow-run-as-root", self_path,
+                        "mpi-rank", NULL};
+        if (geteuid() != 0) {
+            argv[4] = self_path;
+            argv[5] = "mpi-rank";
+            argv[6] = NULL;
+        }
+        execvp("mpirun", argv);
+        fprintf(stderr, "cannot run mpirun (openmpi-bin, from scripts/install-deps.sh)\n");
+        _exit(127);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 static void test_tcp_2(void **state) { (void)state; run_ranks(2, HOPS_COMM_TCP); }
@@ -305,15 +339,20 @@ static void test_bad_options(void **state)
     hops_comm_close(c);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
+    if (argc > 1 && strcmp(argv[1], "mpi-rank") == 0)
+        return rank_main(-1, 0, 0, HOPS_COMM_MPI);
+    ssize_t n = readlink("/proc/self/exe", self_path, sizeof self_path - 1);
+    if (n > 0)
+        self_path[n] = '\0';
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_options),   cmocka_unit_test(test_tcp_2),
         cmocka_unit_test(test_tcp_3),         cmocka_unit_test(test_shm_2),
         cmocka_unit_test(test_shm_4),         cmocka_unit_test(test_dead_rank_tcp),
         cmocka_unit_test(test_dead_rank_shm), cmocka_unit_test(test_hung_rank_tcp),
-        cmocka_unit_test(test_hung_rank_shm),
+        cmocka_unit_test(test_hung_rank_shm), cmocka_unit_test(test_mpi_2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
