@@ -3,6 +3,8 @@
 #include <hops/log.h>
 #include <hops/project.h>
 #include <hops/run.h>
+#include <hops/sched.h>
+#include <hops/hpo.h>
 #include <hops/launch.h>
 #include <hops/collective.h>
 #include <hops/table.h>
