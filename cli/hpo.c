@@ -137,6 +137,9 @@ static int report(const char *cmd, int rc, const hops_hpo_result *res, const run
         return cli_status(cmd, rc);
     if (res->term_signal)
         return 128 + res->term_signal;
+    if (res->trials > 0 && res->best_trial < 0)
+        return cli_fail(EXIT_FAIL, cmd, "no trial gave a value (%lld failed); see `hops hpo show %s`",
+                        (long long)res->failed, res->experiment);
     return EXIT_OK;
 }
 

@@ -105,6 +105,12 @@ assert_eq "$(sqlite3 .hops/hops.db "SELECT count(*) FROM hpo_attempts a JOIN hpo
 assert_eq "$(sqlite3 .hops/hops.db "SELECT max(attempts) FROM hpo_trials t JOIN hpo h ON h.id = t.hpo_id JOIN experiments e ON e.id = h.experiment_id WHERE e.name = 'hopeless'")" 2
 ok "retries, then the max-failures guard stops a hopeless search (exit 1)"
 
+# Every trial failing below the guard: the search ends, but not with exit 0.
+echo '{"name": "allfail", "space": {"x": [1, 3]}, "sampler": "grid", "max_failures": 10}' >allfail.json
+expect_code 1 "$HOPS" hpo run allfail.json -- false
+assert_contains "$T/err" "no trial gave a value (3 failed)"
+ok "a search where no trial gave a value exits 1"
+
 # A command that does not exist is a failure of every trial too.
 echo '{"name": "nocmd", "space": {"x": [1, 9]}, "max_failures": 2}' >nocmd.json
 expect_code 1 "$HOPS" hpo run nocmd.json -- hops-no-such-program

@@ -145,6 +145,20 @@ static void test_timeout_term_then_kill(void **state)
     assert_true(p.ends[1].end_time - p.ends[1].start_time < 5);
 }
 
+/* Memory is a slot too: two tasks of 0.6 GiB never share a 1 GiB pool. */
+static void test_memory_slots(void **state)
+{
+    (void)state;
+    static const char *const nap[] = {"sleep", "0.1", NULL};
+    plan p;
+    memset(&p, 0, sizeof p);
+    add(&p, nap, 1, 0, 0);
+    add(&p, nap, 1, 0, 0);
+    p.req[0].mem = p.req[1].mem = 0.6;
+    run_plan(&p, (hops_slots){4, 0, 1.0}, 1);
+    assert_true(p.ends[1].start_time >= p.ends[0].end_time - 0.01);
+}
+
 static void test_submit_errors(void **state)
 {
     (void)state;
@@ -180,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_slot_reuse_without_barrier),
         cmocka_unit_test(test_gpus_and_reports),
         cmocka_unit_test(test_timeout_term_then_kill),
+        cmocka_unit_test(test_memory_slots),
         cmocka_unit_test(test_submit_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
