@@ -89,6 +89,10 @@ hops_status hops__gbdt_fit(hops_model *m, ml_fit *f, const hops_kv *params, size
     snprintf(buf, sizeof buf, "%d", f->threads);
     if ((rc = set_param(h, "nthread", buf)) != HOPS_OK || (rc = set_param(h, "verbosity", "0")))
         goto out;
+    /* Histogram trees: fast on large tables and deterministic for a given
+     * thread count ("exact", the default for small data, is slow). */
+    if ((rc = set_param(h, "tree_method", "hist")) != HOPS_OK)
+        goto out;
     snprintf(buf, sizeof buf, "%.17g", f->lr);
     if ((rc = set_param(h, "eta", buf)) != HOPS_OK)
         goto out;
