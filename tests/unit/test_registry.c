@@ -135,6 +135,23 @@ static void test_versions(void **state)
     assert_int_equal(json_array_size(vs), 2);
     json_decref(vs);
 
+    /* A registration killed between its file and its commit leaves a
+     * version folder with no row: the next registration takes that number
+     * and replaces the folder. */
+    char *stray = hops__aprintf("%s/.hops/models/churn/3", dir);
+    char *stray_file = hops__aprintf("%s/leftover.partial", stray);
+    assert_int_equal(hops__mkdir_p(stray, 0755), HOPS_OK);
+    assert_int_equal(hops__atomic_write(stray_file, "x", 1), HOPS_OK);
+    assert_int_equal(hops_model_register(proj, "churn", good, &out), HOPS_OK);
+    json_t *v3 = doc(out);
+    assert_int_equal(json_integer_value(json_object_get(v3, "version")), 3);
+    assert_false(hops__is_file(stray_file));
+    assert_int_equal(hops_model_open(proj, "churn", &m), HOPS_OK);
+    hops_model_free(m);
+    json_decref(v3);
+    free(stray);
+    free(stray_file);
+
     free(a);
     free(b);
     free(bad);
