@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,6 +50,9 @@ static const char usage[] =
     "  --ranks N         split FILE by byte ranges over N Open MPI ranks (mpirun, via the\n"
     "                    hops-data-rank program next to hops) and merge their sketches;\n"
     "                    same results as one process (a plain file; not .gz)\n"
+    "  --executor mpi|slurm  how --ranks run: Open MPI ranks (default), or Slurm tasks\n"
+    "                    (srun -n N; each leaves its partial state in $HOPS_SHARED_TMP,\n"
+    "                    else $TMPDIR or /tmp, which every node must see)\n"
     "  --format csv|jsonl, --delimiter C, --no-header, --threads N\n"
     "                    how to read FILE (see `hops data --help`)\n"
     "\n"
@@ -173,16 +177,49 @@ static void print_report(const json_t *doc)
     printf(" Everything, with correlations: --json.\n");
 }
 
-/* --ranks N: run `mpirun -n N hops-data-rank PATH ...` and take the merged
- * document it prints. Returns an exit code; *text_out owned (free()). */
-static int run_ranks(const char *path, const hops_stats_options *o, int ranks, char **text_out)
+/* The statistics options as command-line arguments for a rank (the same
+ * flags hops-data-rank and `hops data stats --slurm-part` take), appended
+ * to ARGV from *N; BUF holds the numbers' text. */
+typedef struct {
+    char top[16], bins[16], threads[16], delim[8];
+} arg_text;
+
+static void stats_args(const hops_stats_options *o, const char **argv, int *n, arg_text *t)
 {
-    char exe[4096], tool[4200], nbuf[16], top[16], bins[16], threads[16], delim[8];
-    const char *argv[32];
-    int n = 0, fds[2], status;
+    if (o->label) {
+        argv[(*n)++] = "--label";
+        argv[(*n)++] = o->label;
+    }
+    if (o->read.delimiter) {
+        snprintf(t->delim, sizeof t->delim, "%s",
+                 o->read.delimiter == '\t' ? "tab" : (char[]){o->read.delimiter, 0});
+        argv[(*n)++] = "--delimiter";
+        argv[(*n)++] = t->delim;
+    }
+    if (o->read.no_header)
+        argv[(*n)++] = "--no-header";
+    if (o->read.format != HOPS_FORMAT_AUTO) {
+        argv[(*n)++] = "--format";
+        argv[(*n)++] = o->read.format == HOPS_FORMAT_JSONL ? "jsonl" : "csv";
+    }
+    snprintf(t->threads, sizeof t->threads, "%d", o->read.threads > 0 ? o->read.threads : 1);
+    argv[(*n)++] = "--threads";
+    argv[(*n)++] = t->threads;
+    snprintf(t->top, sizeof t->top, "%d", o->top_k);
+    snprintf(t->bins, sizeof t->bins, "%d", o->histogram_bins);
+    argv[(*n)++] = "--top";
+    argv[(*n)++] = t->top;
+    argv[(*n)++] = "--bins";
+    argv[(*n)++] = t->bins;
+    if (!o->correlation)
+        argv[(*n)++] = "--no-correlation";
+}
+
+/* Byte ranges cannot split a gzip stream. */
+static int check_splittable(const char *path)
+{
     unsigned char magic[2];
     FILE *f = fopen(path, "rb");
-    *text_out = NULL;
     if (!f)
         return cli_fail(EXIT_NOTFOUND, cmd, "%s: no such file", path);
     size_t got = fread(magic, 1, 2, f);
@@ -190,68 +227,42 @@ static int run_ranks(const char *path, const hops_stats_options *o, int ranks, c
     if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
         return cli_fail(EXIT_USAGE, cmd, "%s: --ranks splits a file by byte ranges, which a gzip "
                                          "file cannot be; gunzip it first", path);
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[len > 0 ? len : 0] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) {
-        *slash = '\0';
-        snprintf(tool, sizeof tool, "%s/hops-data-rank", exe);
-    }
-    if (!slash || access(tool, X_OK) != 0)
-        snprintf(tool, sizeof tool, "hops-data-rank");
-    if (geteuid() == 0) { /* Open MPI refuses root unless told */
-        setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-        setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-    }
-    snprintf(nbuf, sizeof nbuf, "%d", ranks);
-    argv[n++] = "mpirun";
-    argv[n++] = "--oversubscribe";
-    argv[n++] = "-n";
-    argv[n++] = nbuf;
-    argv[n++] = tool;
-    argv[n++] = path;
-    if (o->label) {
-        argv[n++] = "--label";
-        argv[n++] = o->label;
-    }
-    if (o->read.delimiter) {
-        snprintf(delim, sizeof delim, "%s", o->read.delimiter == '\t' ? "tab" : (char[]){o->read.delimiter, 0});
-        argv[n++] = "--delimiter";
-        argv[n++] = delim;
-    }
-    if (o->read.no_header)
-        argv[n++] = "--no-header";
-    if (o->read.format != HOPS_FORMAT_AUTO) {
-        argv[n++] = "--format";
-        argv[n++] = o->read.format == HOPS_FORMAT_JSONL ? "jsonl" : "csv";
-    }
-    snprintf(threads, sizeof threads, "%d", o->read.threads > 0 ? o->read.threads : 1);
-    argv[n++] = "--threads";
-    argv[n++] = threads;
-    snprintf(top, sizeof top, "%d", o->top_k);
-    snprintf(bins, sizeof bins, "%d", o->histogram_bins);
-    argv[n++] = "--top";
-    argv[n++] = top;
-    argv[n++] = "--bins";
-    argv[n++] = bins;
-    if (!o->correlation)
-        argv[n++] = "--no-correlation";
-    argv[n] = NULL;
+    return EXIT_OK;
+}
 
+/* This program's directory (for the tools installed next to it) into DIR. */
+static void self_dir(char *dir, size_t n)
+{
+    ssize_t len = readlink("/proc/self/exe", dir, n - 1);
+    dir[len > 0 ? len : 0] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        dir[0] = '\0';
+}
+
+/* Run ARGV (argv[0] looked up in PATH) with stdout into *OUT (owned, may be
+ * NULL) when OUT is given; the exit code of the child as an exit code of
+ * ours. WHAT names the program for a failure to start it. */
+static int spawn_capture(const char *const *argv, char **out, const char *what)
+{
     posix_spawn_file_actions_t fa;
     pid_t pid;
+    int fds[2], status;
+    if (out)
+        *out = NULL;
     if (pipe(fds) != 0)
         return cli_fail(EXIT_FAIL, cmd, "pipe: %s", strerror(errno));
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
     posix_spawn_file_actions_addclose(&fa, fds[0]);
-    int e = posix_spawnp(&pid, "mpirun", &fa, NULL, (char *const *)argv, environ);
+    int e = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(fds[1]);
     if (e != 0) {
         close(fds[0]);
-        return cli_fail(EXIT_FAIL, cmd, "cannot run mpirun (%s): install Open MPI "
-                                        "(openmpi-bin; scripts/install-deps.sh does)", strerror(e));
+        return cli_fail(EXIT_FAIL, cmd, "cannot run %s (%s): %s", argv[0], strerror(e), what);
     }
     size_t cap = 1 << 16, used = 0;
     char *buf = malloc(cap);
@@ -276,7 +287,149 @@ static int run_ranks(const char *path, const hops_stats_options *o, int ranks, c
         int code = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAIL;
         return code == EXIT_USAGE || code == EXIT_NOTFOUND ? code : EXIT_FAIL;
     }
-    *text_out = buf;
+    if (out)
+        *out = buf;
+    else
+        free(buf);
+    return EXIT_OK;
+}
+
+/* --ranks N: run `mpirun -n N hops-data-rank PATH ...` and take the merged
+ * document it prints. Returns an exit code; *text_out owned (free()). */
+static int run_ranks(const char *path, const hops_stats_options *o, int ranks, char **text_out)
+{
+    char dir[4096], tool[4200], nbuf[16];
+    const char *argv[32];
+    arg_text t;
+    int n = 0, rc;
+    *text_out = NULL;
+    if ((rc = check_splittable(path)) != EXIT_OK)
+        return rc;
+    self_dir(dir, sizeof dir);
+    snprintf(tool, sizeof tool, "%s/hops-data-rank", dir);
+    if (!dir[0] || access(tool, X_OK) != 0)
+        snprintf(tool, sizeof tool, "hops-data-rank");
+    if (geteuid() == 0) { /* Open MPI refuses root unless told */
+        setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+        setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    }
+    snprintf(nbuf, sizeof nbuf, "%d", ranks);
+    argv[n++] = "mpirun";
+    argv[n++] = "--oversubscribe";
+    argv[n++] = "-n";
+    argv[n++] = nbuf;
+    argv[n++] = tool;
+    argv[n++] = path;
+    stats_args(o, argv, &n, &t);
+    argv[n] = NULL;
+    return spawn_capture(argv, text_out, "install Open MPI (openmpi-bin; scripts/install-deps.sh does)");
+}
+
+/* --ranks N --executor slurm: N Slurm tasks (`srun -n N`) each run
+ * `hops data stats PATH --slurm-part DIR` on the byte range of their
+ * SLURM_PROCID and leave their partial state in DIR (which every node must
+ * see: $HOPS_SHARED_TMP, else $TMPDIR or /tmp); here they are merged in
+ * order. Returns an exit code; *text_out owned (hops_free()). */
+static int run_slurm(const char *path, const hops_stats_options *o, int ranks, char **text_out)
+{
+    char dir[4096], self[4200], nbuf[16], tmpl[4200], abs_path[4096];
+    const char *argv[40], *base = getenv("HOPS_SHARED_TMP");
+    arg_text t;
+    int n = 0, rc;
+    *text_out = NULL;
+    if ((rc = check_splittable(path)) != EXIT_OK)
+        return rc;
+    if (!realpath(path, abs_path))
+        return cli_fail(EXIT_NOTFOUND, cmd, "%s: %s", path, strerror(errno));
+    self_dir(dir, sizeof dir);
+    snprintf(self, sizeof self, "%s/hops", dir);
+    if (!base || !*base)
+        base = getenv("TMPDIR");
+    snprintf(tmpl, sizeof tmpl, "%s/hops-stats-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(tmpl))
+        return cli_fail(EXIT_FAIL, cmd, "cannot make a directory for the partial states (%s): %s",
+                        tmpl, strerror(errno));
+    snprintf(nbuf, sizeof nbuf, "%d", ranks);
+    argv[n++] = "srun";
+    argv[n++] = "--ntasks";
+    argv[n++] = nbuf;
+    argv[n++] = "--kill-on-bad-exit=1";
+    argv[n++] = "--job-name=hops-data-stats";
+    argv[n++] = "--quiet";
+    argv[n++] = self;
+    argv[n++] = "data";
+    argv[n++] = "stats";
+    argv[n++] = abs_path;
+    argv[n++] = "--slurm-part";
+    argv[n++] = tmpl;
+    stats_args(o, argv, &n, &t);
+    argv[n] = NULL;
+    rc = spawn_capture(argv, NULL, "the Slurm executor needs srun (slurm-wlm; scripts/install-deps.sh installs it)");
+    char **states = calloc((size_t)ranks, sizeof *states);
+    size_t *lens = calloc((size_t)ranks, sizeof *lens);
+    if (!states || !lens)
+        abort();
+    for (int r = 0; r < ranks; r++) {
+        char part[4300];
+        snprintf(part, sizeof part, "%s/part.%d", tmpl, r);
+        if (rc == EXIT_OK) {
+            FILE *f = fopen(part, "rb");
+            long len = -1;
+            if (f && fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+                (states[r] = malloc((size_t)len + 1)) && fread(states[r], 1, (size_t)len, f) == (size_t)len)
+                lens[r] = (size_t)len;
+            else
+                rc = cli_fail(EXIT_FAIL, cmd, "Slurm task %d left no partial state in %s", r, tmpl);
+            if (f)
+                fclose(f);
+        }
+        unlink(part);
+    }
+    rmdir(tmpl);
+    if (rc == EXIT_OK) {
+        hops_status st = hops_data_stats_merge_json((const char *const *)states, lens,
+                                                    (size_t)ranks, o, text_out);
+        if (st != HOPS_OK)
+            rc = cli_status(cmd, st);
+    }
+    for (int r = 0; r < ranks; r++)
+        free(states[r]);
+    free(states);
+    free(lens);
+    return rc;
+}
+
+/* One Slurm task of run_slurm: the partial state of this task's byte range
+ * into DIR/part.<SLURM_PROCID>, written whole or not at all. */
+static int slurm_part(const char *path, const hops_stats_options *o, const char *dir)
+{
+    const char *id = getenv("SLURM_PROCID"), *ntasks = getenv("SLURM_NTASKS");
+    char part[4300], tmp[4400], *state = NULL;
+    size_t len = 0;
+    struct stat st;
+    int rank = id ? atoi(id) : -1, size = ntasks ? atoi(ntasks) : 0;
+    if (rank < 0 || size < 1 || rank >= size)
+        return cli_fail(EXIT_USAGE, cmd, "--slurm-part runs as a Slurm task (SLURM_PROCID and "
+                                         "SLURM_NTASKS set by srun)");
+    if (stat(path, &st) != 0)
+        return cli_fail(EXIT_NOTFOUND, cmd, "%s: no such file", path);
+    uint64_t total = (uint64_t)st.st_size;
+    uint64_t begin = total * (uint64_t)rank / (uint64_t)size;
+    uint64_t end = total * (uint64_t)(rank + 1) / (uint64_t)size;
+    hops_status rc = hops_data_stats_partial(path, o, begin, end, &state, &len);
+    if (rc != HOPS_OK)
+        return cli_status(cmd, rc);
+    snprintf(part, sizeof part, "%s/part.%d", dir, rank);
+    snprintf(tmp, sizeof tmp, "%s.tmp", part);
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fwrite(state, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    hops_free(state);
+    if (!ok || rename(tmp, part) != 0) {
+        unlink(tmp);
+        return cli_fail(EXIT_FAIL, cmd, "cannot write %s: %s", part, strerror(errno));
+    }
     return EXIT_OK;
 }
 
@@ -293,7 +446,7 @@ static int parse_count(const char *opt, const char *val, int lo, int hi, int *ou
 int cmd_data_stats(int argc, char **argv)
 {
     hops_stats_options o = HOPS_STATS_OPTIONS_INIT;
-    const char *file = NULL, *val;
+    const char *file = NULL, *val, *executor = NULL, *part_dir = NULL;
     char *path = NULL, *text = NULL;
     int json = 0, m, rc, ranks = 0;
     if (cli_wants_help(argc, argv)) {
@@ -318,6 +471,14 @@ int cmd_data_stats(int argc, char **argv)
         } else if ((m = cli_opt_value(argc, argv, &i, "--ranks", NULL, &val)) != 0) {
             if ((rc = parse_count("--ranks", m > 0 ? val : NULL, 1, 4096, &ranks)) != EXIT_OK)
                 return rc;
+        } else if ((m = cli_opt_value(argc, argv, &i, "--executor", NULL, &val)) != 0) {
+            if (m < 0 || (strcmp(val, "mpi") != 0 && strcmp(val, "slurm") != 0))
+                return cli_fail(EXIT_USAGE, cmd, "--executor takes mpi or slurm");
+            executor = val;
+        } else if ((m = cli_opt_value(argc, argv, &i, "--slurm-part", NULL, &val)) != 0) {
+            if (m < 0)
+                return cli_fail(EXIT_USAGE, cmd, "--slurm-part needs a directory");
+            part_dir = val;
         } else if (cli_flag(argv[i], "--json", NULL))
             json = 1;
         else if (cli_flag(argv[i], "--no-correlation", NULL))
@@ -332,10 +493,15 @@ int cmd_data_stats(int argc, char **argv)
     }
     if (!file)
         return cli_fail(EXIT_USAGE, cmd, "needs a FILE; see `hops data stats --help`");
+    if (executor && ranks == 0)
+        return cli_fail(EXIT_USAGE, cmd, "--executor goes with --ranks N");
+    if (part_dir)
+        return slurm_part(file, &o, part_dir);
     if ((rc = cli_data_path(cmd, file, &path, &o.read)) != EXIT_OK)
         return rc;
     if (ranks > 0) {
-        rc = run_ranks(path, &o, ranks, &text);
+        rc = executor && strcmp(executor, "slurm") == 0 ? run_slurm(path, &o, ranks, &text)
+                                                         : run_ranks(path, &o, ranks, &text);
         free(path);
         if (rc != EXIT_OK)
             return rc;
