@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -85,7 +86,15 @@ static void list_free(str_list *list)
 typedef struct {
     hops_run *run;
     int quiet, epochs;
+    double last_flush;
 } epoch_ctx;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static void on_epoch(void *ud, int64_t epoch, size_t n, const char *const *keys,
                      const double *values)
@@ -93,6 +102,12 @@ static void on_epoch(void *ud, int64_t epoch, size_t n, const char *const *keys,
     epoch_ctx *e = ud;
     for (size_t i = 0; i < n; i++)
         hops_run_log_metric(e->run, keys[i], epoch, values[i]);
+    /* Commit the points at most every 200 ms (as hops run does), so
+     * `hops runs list` and `hops runs metrics` follow a long training live. */
+    if (now() - e->last_flush >= 0.2) {
+        hops_run_flush(e->run);
+        e->last_flush = now();
+    }
     int every = e->epochs > 10 ? e->epochs / 10 : 1;
     if (e->quiet || (epoch % every != 0 && epoch != 1))
         return;
@@ -356,7 +371,8 @@ int cmd_train(int argc, char **argv)
     if (!quiet)
         fprintf(stderr, "hops: run %s started (experiment %s): %s on %s, label %s\n",
                 hops_run_id(run), hops_run_experiment(run), type_s, data, o.label);
-    epoch_ctx ectx = {run, quiet || json, o.epochs ? o.epochs : (o.type == HOPS_MODEL_GBDT ? 100 : 200)};
+    epoch_ctx ectx = {run, quiet || json, o.epochs ? o.epochs : (o.type == HOPS_MODEL_GBDT ? 100 : 200),
+                      now()};
     o.on_epoch = on_epoch;
     o.ud = &ectx;
     o.run_id = hops_run_id(run);
