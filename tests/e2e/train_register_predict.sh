@@ -118,6 +118,19 @@ assert r1 != r2
 assert h1 == h2 and p1 == p2, "same seed, different model"
 assert p1 != p3, "another seed, the same weights"
 PYEOF
+# Byte for byte: put run 1's id into file 2 (ids are all 14 characters),
+# recompute its checksum, and the two files are the same.
+"$PY" - .hops/models/det/1/model.hops .hops/models/det/2/model.hops det2.hops <<'PYEOF'
+import hashlib, json, struct, sys
+a, b = open(sys.argv[1], "rb").read(), bytearray(open(sys.argv[2], "rb").read())
+run = lambda x: json.loads(x[16:16 + struct.unpack("<I", x[12:16])[0]])["training"]["run"]
+ra, rb = run(a).encode(), run(bytes(b)).encode()
+assert len(ra) == len(rb) == 14 and b.count(rb) == 1
+b = b.replace(rb, ra)
+b[-32:] = hashlib.sha256(bytes(b[:-32])).digest()
+open(sys.argv[3], "wb").write(b)
+PYEOF
+cmp .hops/models/det/1/model.hops det2.hops || fail "same seed and threads, different bytes"
 ok "same seed and threads: identical weights and header; another seed differs"
 
 # Concurrent trainings of one name get distinct versions.
