@@ -157,6 +157,10 @@ HOPS_EXTERN hops_status hops_sched_run(hops_sched *s);
 /* The signal that stopped the loop (handle_signals), 0 when none. */
 HOPS_EXTERN int hops_sched_signal(const hops_sched *s);
 
+/* The Slurm job id of the allocation hops_sched_new made for srun steps
+ * (which hops_sched_free gives back), NULL when it made none. Borrowed. */
+HOPS_EXTERN const char *hops_sched_slurm_job(const hops_sched *s);
+
 /* Tasks running now, and slots in use now. */
 HOPS_EXTERN size_t hops_sched_running(const hops_sched *s);
 HOPS_EXTERN hops_slots hops_sched_pool(const hops_sched *s);

@@ -772,6 +772,17 @@ static hops_status session(driver *d, hops_hpo_result *res)
             hops__mkdir_p(work, 0755);
         d->next_es_check = hops__mono_time() + d->spec->es_interval;
         rc = hops_sched_new(&d->sched, &so);
+        if (rc == HOPS_OK && hops_sched_slurm_job(d->sched)) {
+            /* So that a resume after kill -9 can give the allocation back. */
+            json_t *opts = options_json(d->o);
+            char *text;
+            json_object_set_new(opts, "slurm_job", json_string(hops_sched_slurm_job(d->sched)));
+            text = hops__json_dumps(opts, JSON_COMPACT);
+            json_decref(opts);
+            if (text)
+                hops__hpo_db_set_options(d->p->db, d->id, text);
+            free(text);
+        }
         if (rc == HOPS_OK) {
             rc = hops_sched_run(d->sched);
             d->killed = hops_sched_signal(d->sched);
@@ -922,25 +933,61 @@ static int cmp_event(const void *a, const void *b)
     return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* Kill what is left of the attempts that were running when the driver died. */
-static void kill_orphans(driver *d)
+/* Run ARGV, ignoring its output and fate (scancel of what may be gone). */
+static void run_quietly(char *const *argv)
+{
+    char *out = NULL;
+    int code;
+    if (hops__run_capture(argv, NULL, &out, &code) != HOPS_OK)
+        hops_error_clear();
+    free(out);
+}
+
+/* Kill what is left of the attempts that were running when the driver died:
+ * local process groups (when the pid still names the same process), sbatch
+ * jobs (by their name, hops-RUN), and the srun allocation the dead driver
+ * held (PREV_OPTIONS' "slurm_job"). */
+static void kill_orphans(driver *d, const char *prev_options)
 {
     sqlite3_stmt *st = NULL;
-    if (hops__db_prepare(d->p->db, "SELECT pid, pid_start FROM hpo_attempts WHERE hpo_id = ?1 AND "
-                                   "state = 'RUNNING' AND pid IS NOT NULL", &st) != HOPS_OK)
-        return;
-    sqlite3_bind_int64(st, 1, d->id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        pid_t pid = (pid_t)sqlite3_column_int64(st, 0);
-        unsigned long long start = (unsigned long long)sqlite3_column_int64(st, 1);
-        if (pid > 1 && pid != getpid() && start && hops__proc_start_ticks(pid) == start)
-            kill(-pid, SIGKILL);
+    json_t *prev = prev_options ? json_loads(prev_options, 0, NULL) : NULL;
+    const char *ex = json_string_value(json_object_get(prev, "executor"));
+    const char *job = json_string_value(json_object_get(prev, "slurm_job"));
+    int slurm = ex && strncmp(ex, "slurm", 5) == 0;
+    if (hops__db_prepare(d->p->db, "SELECT pid, pid_start, run_uid FROM hpo_attempts WHERE "
+                                   "hpo_id = ?1 AND state = 'RUNNING'", &st) == HOPS_OK) {
+        sqlite3_bind_int64(st, 1, d->id);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            pid_t pid = (pid_t)sqlite3_column_int64(st, 0);
+            unsigned long long start = (unsigned long long)sqlite3_column_int64(st, 1);
+            const char *uid = (const char *)sqlite3_column_text(st, 2);
+            if (pid > 1 && pid != getpid() && start && hops__proc_start_ticks(pid) == start)
+                kill(-pid, SIGKILL);
+            if (slurm && uid) {
+                char name[64];
+                snprintf(name, sizeof name, "--name=hops-%s", uid);
+                char *argv[] = {"scancel", name, NULL};
+                run_quietly(argv);
+            }
+        }
+        sqlite3_finalize(st);
     }
-    sqlite3_finalize(st);
-    hops__db_begin(d->p->db);
-    hops__db_exec(d->p->db, "UPDATE hpo_attempts SET state = 'LOST', end_time = coalesce(end_time, "
-                            "start_time) WHERE state = 'RUNNING'");
-    hops__db_commit(d->p->db);
+    if (slurm && job) {
+        char *argv[] = {"scancel", (char *)job, NULL};
+        run_quietly(argv);
+    }
+    json_decref(prev);
+    if (hops__db_prepare(d->p->db, "UPDATE hpo_attempts SET state = 'LOST', end_time = "
+                                   "coalesce(end_time, start_time) WHERE hpo_id = ?1 AND "
+                                   "state = 'RUNNING'", &st) == HOPS_OK) {
+        hops__db_begin(d->p->db);
+        sqlite3_bind_int64(st, 1, d->id);
+        if (sqlite3_step(st) == SQLITE_DONE)
+            hops__db_commit(d->p->db);
+        else
+            hops__db_rollback(d->p->db);
+        sqlite3_finalize(st);
+    }
 }
 
 /* The metric's heartbeats of RUN_UID: *H (and, for ASHA, steps/walls). */
@@ -1139,7 +1186,7 @@ hops_status hops_hpo_resume(hops_project *p, const char *experiment, const hops_
     if (!o->objective && (rc = check_fits(d.spec, o->slots)) != HOPS_OK)
         goto out;
     hops_runs_reap(p, NULL);
-    kill_orphans(&d);
+    kill_orphans(&d, row.options);
     if ((rc = replay(&d)) != HOPS_OK)
         goto out;
     opts = options_json(o);

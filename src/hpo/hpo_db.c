@@ -360,3 +360,16 @@ hops_status hops__hpo_db_attempt_end(sqlite3 *db, int64_t id, int64_t trial, int
                  "WHERE hpo_id = ?1 AND trial = ?2 AND attempt = ?3",
                  "end attempt", bind_attempt_end, &a);
 }
+
+static void bind_options(sqlite3_stmt *st, const void *arg)
+{
+    const claim_args *a = arg;
+    sqlite3_bind_int64(st, 1, a->id);
+    sqlite3_bind_text(st, 2, a->options, -1, SQLITE_STATIC);
+}
+
+hops_status hops__hpo_db_set_options(sqlite3 *db, int64_t id, const char *options)
+{
+    claim_args a = {id, options};
+    return exec1(db, "UPDATE hpo SET options = ?2 WHERE id = ?1", "record options", bind_options, &a);
+}

@@ -24,6 +24,8 @@ hops_status hops__hpo_db_create(sqlite3 *db, const char *experiment, const char 
                                 const char *command, const char *options, int64_t *id_out);
 /* This process drives search ID from now on. */
 hops_status hops__hpo_db_claim(sqlite3 *db, int64_t id, const char *options);
+/* Replace the recorded options (slots, executor, the Slurm allocation). */
+hops_status hops__hpo_db_set_options(sqlite3 *db, int64_t id, const char *options);
 hops_status hops__hpo_db_finish(sqlite3 *db, int64_t id, const char *state, const char *reason);
 
 /* The sampler proposed TRIAL with PARAMS (JSON, sorted keys). */

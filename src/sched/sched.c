@@ -261,6 +261,7 @@ int hops_sched_fits(const hops_sched *s, const hops_slots *req) { return fits_in
 size_t hops_sched_running(const hops_sched *s) { return s->running; }
 hops_slots hops_sched_pool(const hops_sched *s) { return s->pool; }
 int hops_sched_signal(const hops_sched *s) { return s->sig; }
+const char *hops_sched_slurm_job(const hops_sched *s) { return s->own_alloc ? s->alloc_id : NULL; }
 
 const char *hops_sched_task_gpus(const hops_sched *s, int task)
 {

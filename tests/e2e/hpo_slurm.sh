@@ -50,7 +50,7 @@ for ex in slurm slurm:sbatch; do
     name=timeout-$(echo $ex | tr : -)
     cat >$name.json <<SPEC
 {"name": "$name", "space": {"x": {"type": "discrete", "values": [99, 3]}}, "sampler": "grid",
- "metric": "score", "args": true, "timeout": 3, "kill_grace": 1}
+ "metric": "score", "args": true, "timeout": 10, "kill_grace": 1}
 SPEC
     start=$(date +%s)
     expect_code 0 "$HOPS" hpo run $name.json --slots cpu=2 --executor $ex -- sh "$T/trial.sh"
@@ -70,6 +70,29 @@ PYEOF
     done
     ok "$ex: a trial past its timeout is cancelled (scancel), the other finishes"
 done
+
+# kill -9 of the driver leaves its allocation behind; resume gives it back,
+# takes a new one and finishes.
+cat >slow.json <<'SPEC'
+{"name": "slow", "space": {"x": [1, 6]}, "sampler": "grid", "metric": "score", "args": true}
+SPEC
+"$HOPS" hpo run slow.json --slots cpu=1 --executor slurm -q -- sh -c 'sleep 0.5; exec sh "$0" "$@"' "$T/trial.sh" 2>/dev/null &
+PID=$!
+i=0
+until [ "$(sqlite3 .hops/hops.db "SELECT count(*) FROM hpo_trials t JOIN hpo h ON h.id = t.hpo_id JOIN experiments e ON e.id = h.experiment_id WHERE e.name = 'slow' AND t.tell_seq IS NOT NULL" 2>/dev/null || echo 0)" -ge 1 ]; do
+    i=$((i + 1)); [ $i -lt 300 ] || fail "the srun search made no progress"; sleep 0.05
+done
+kill -9 $PID
+wait $PID 2>/dev/null || true
+OLD=$("$HOPS" hpo show slow --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["options"]["slurm_job"])')
+squeue -h -o %i | grep -qx "$OLD" || fail "the dead driver's allocation $OLD is not in the queue"
+expect_code 0 "$HOPS" hpo resume slow --json
+assert_eq "$(jget '["finished"]' <"$T/out")" 6
+i=0
+while squeue -h -o %i | grep -qx "$OLD"; do
+    i=$((i + 1)); [ $i -lt 100 ] || fail "the dead driver's allocation $OLD was not given back"; sleep 0.1
+done
+ok "resume after kill -9 on Slurm: the old allocation $OLD cancelled, the search finished"
 
 expect_code 2 "$HOPS" hpo run srun.json --name x2 --executor slurm:mpi -- true
 assert_contains "$T/err" "unknown executor 'slurm:mpi'"
