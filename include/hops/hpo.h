@@ -87,10 +87,12 @@ HOPS_EXTERN const hops_space *hops_hpo_spec_space(const hops_hpo_spec *s);
 
 /* An in-process objective (the Python binding's train functions): evaluate
  * PARAMS_JSON, record metrics into RUN if it likes (hops_run_log_metric),
- * set *VALUE to the objective and return 0; a non-zero return marks the
- * trial's run FAILED (REASON, if set to a string, is recorded; the caller
- * keeps it alive until the next call). In-process trials run one at a time
- * and are not early-stopped. */
+ * set *VALUE to the objective and return 0. A return > 0 marks the trial
+ * FAILED (retries and max_failures apply); a return < 0 stops the search as
+ * a signal would (the run KILLED, the search KILLED and resumable). REASON,
+ * if set, is recorded; the callee keeps that string alive until its next
+ * call. The library ends and frees RUN after the call. In-process trials run
+ * one at a time and are not early-stopped. */
 typedef int (*hops_objective_fn)(hops_run *run, const char *params_json, double *value,
                                  const char **reason, void *ud);
 

@@ -732,6 +732,22 @@ static json_t *options_json(const hops_hpo_options *o)
                      o->objective ? "in-process" : hops_executor_name(o->executor));
 }
 
+/* The rule hops_run_start applies to experiment names, checked before the
+ * search is recorded. */
+static int name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    json_t *j;
+    if (n == 0 || n > 128 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == '/' || s[i] == '\\' || s[i] == 0x7f)
+            return 0;
+    j = json_string(s); /* UTF-8 */
+    json_decref(j);
+    return j != NULL;
+}
+
 static hops_status check_fits(const hops_hpo_spec *spec, hops_slots slots)
 {
     if (slots.cpu == 0 && slots.gpu == 0 && slots.mem == 0) {
@@ -746,6 +762,32 @@ static hops_status check_fits(const hops_hpo_spec *spec, hops_slots slots)
                            "the slots are cpu=%u,gpu=%u,mem=%g: no trial could ever run",
                            cpu, spec->request.gpu, spec->request.mem, slots.cpu, slots.gpu, slots.mem);
     return HOPS_OK;
+}
+
+static void fill_result(const driver *d, hops_hpo_result *res, const char *state)
+{
+    if (!res)
+        return;
+    hops__strlcpy(res->experiment, d->experiment, sizeof res->experiment);
+    hops__strlcpy(res->state, state, sizeof res->state);
+    res->trials = (int64_t)d->n_trials;
+    res->finished = res->failed = res->early_stopped = 0;
+    for (size_t i = 0; i < d->n_trials; i++) {
+        const trial_rec *t = d->trials[i];
+        if (t->state != T_DONE)
+            continue;
+        if (strcmp(t->done_state, "FINISHED") == 0)
+            res->finished++;
+        else if (strcmp(t->done_state, "FAILED") == 0)
+            res->failed++;
+        else
+            res->early_stopped++;
+    }
+    res->best_trial = d->best_trial;
+    res->best_value = d->best_trial >= 0 ? d->best_value : NAN;
+    if (d->best_trial >= 0)
+        hops__strlcpy(res->best_run, d->trials[d->best_trial]->run_uid, sizeof res->best_run);
+    res->term_signal = d->killed;
 }
 
 static hops_status session(driver *d, hops_hpo_result *res)
@@ -812,27 +854,7 @@ static hops_status session(driver *d, hops_hpo_result *res)
         if (rc != HOPS_OK)
             hops__error(rc, "%s", saved);
     }
-    if (res) {
-        hops__strlcpy(res->experiment, d->experiment, sizeof res->experiment);
-        hops__strlcpy(res->state, final_state, sizeof res->state);
-        res->trials = (int64_t)d->n_trials;
-        for (size_t i = 0; i < d->n_trials; i++) {
-            trial_rec *t = d->trials[i];
-            if (t->state != T_DONE)
-                continue;
-            if (strcmp(t->done_state, "FINISHED") == 0)
-                res->finished++;
-            else if (strcmp(t->done_state, "FAILED") == 0)
-                res->failed++;
-            else
-                res->early_stopped++;
-        }
-        res->best_trial = d->best_trial;
-        res->best_value = d->best_trial >= 0 ? d->best_value : NAN;
-        if (d->best_trial >= 0)
-            hops__strlcpy(res->best_run, d->trials[d->best_trial]->run_uid, sizeof res->best_run);
-        res->term_signal = d->killed;
-    }
+    fill_result(d, res, final_state);
     if (rc == HOPS_OK && d->aborted)
         rc = hops__error(HOPS_ERROR, "%s", d->abort_msg);
     return rc;
@@ -892,6 +914,10 @@ hops_status hops_hpo_run(hops_project *p, const hops_hpo_options *o, hops_hpo_re
     const char *name = o->experiment && *o->experiment ? o->experiment : d.spec->name;
     if (!name)
         return hops__error(HOPS_EINVAL, "no experiment name: give --name or \"name\" in the spec");
+    if (!name_ok(name))
+        return hops__error(HOPS_EINVAL,
+                           "bad experiment name '%s': use 1-128 characters without '/' or control "
+                           "characters", name);
     if (!o->objective && (rc = check_fits(d.spec, o->slots)) != HOPS_OK)
         return rc;
     if (!(d.experiment = hops__strdup(name)))
@@ -1189,6 +1215,11 @@ hops_status hops_hpo_resume(hops_project *p, const char *experiment, const hops_
     kill_orphans(&d, row.options);
     if ((rc = replay(&d)) != HOPS_OK)
         goto out;
+    if (strcmp(row.state, "FINISHED") == 0 && d.n_queue == 0) {
+        event(&d, "search '%s' had finished: nothing to run", experiment);
+        fill_result(&d, res, "FINISHED");
+        goto out;
+    }
     opts = options_json(o);
     opt_text = opts ? hops__json_dumps(opts, JSON_COMPACT) : NULL;
     if ((rc = hops__hpo_db_claim(p->db, d.id, opt_text ? opt_text : "{}")) != HOPS_OK)
