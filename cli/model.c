@@ -36,7 +36,7 @@ static const char *str(const json_t *o, const char *k)
 /* "accuracy 0.9667  f1 0.9658" from a metrics object. */
 static void metrics_line(const json_t *mt, char *out, size_t n)
 {
-    static const char *const order[] = {"accuracy", "f1",  "log_loss", "roc_auc",
+    static const char *const order[] = {"accuracy", "f1",   "log_loss", "roc_auc",
                                         "r2",       "rmse", "mae"};
     size_t used = 0;
     out[0] = '\0';
@@ -112,8 +112,8 @@ static int model_list(hops_project *p, int argc, char **argv)
     if (json_array_size(arr) == 0) {
         printf("No models yet. Train one with `hops train --data D --label COL --model TYPE`.\n");
     } else {
-        static const char *const headers[] = {"NAME", "LATEST", "VERSIONS", "TYPE", "CREATED",
-                                              "TEST METRICS"};
+        static const char *const headers[] = {"NAME", "LATEST",  "VERSIONS",
+                                              "TYPE", "CREATED", "TEST METRICS"};
         cli_table *t = cli_table_new(6, headers);
         size_t i;
         json_t *v;
@@ -127,8 +127,8 @@ static int model_list(hops_project *p, int argc, char **argv)
             cli_format_time(json_number_value(json_object_get(v, "created")), created,
                             sizeof created);
             metrics_line(json_object_get(v, "metrics"), metrics, sizeof metrics);
-            const char *cells[] = {str(v, "name"), latest, versions, str(v, "type"), created,
-                                   metrics};
+            const char *cells[] = {str(v, "name"), latest,  versions,
+                                   str(v, "type"), created, metrics};
             cli_table_add(t, cells);
         }
         cli_table_print(t, cli_term_width());
@@ -147,7 +147,8 @@ static int model_show(hops_project *p, int argc, char **argv)
     if ((rc = parse_args("model show", argc, argv, &spec, &json)) != EXIT_OK)
         return rc;
     if (!spec)
-        return cli_fail(EXIT_USAGE, "model show", "which model? usage: hops model show NAME[:VERSION]");
+        return cli_fail(EXIT_USAGE, "model show",
+                        "which model? usage: hops model show NAME[:VERSION]");
     if ((rc = hops_model_show_json(p, spec, &text)) != HOPS_OK)
         return cli_status("model show", rc);
     if ((rc = print_or_parse("model show", text, json, &doc)) != EXIT_OK || !doc)
@@ -162,7 +163,8 @@ static int model_show(hops_project *p, int argc, char **argv)
     printf("created      %s\n", created);
     printf("file         %s\n", str(doc, "path"));
     printf("sha256       %s\n", str(doc, "sha256"));
-    printf("size         %lld bytes\n", (long long)json_integer_value(json_object_get(doc, "size")));
+    printf("size         %lld bytes\n",
+           (long long)json_integer_value(json_object_get(doc, "size")));
     printf("test metrics %s\n", metrics);
     if (!json_is_object(h)) {
         printf("file check   FAILED: %s\n", str(doc, "error"));
@@ -195,11 +197,10 @@ static int model_show(hops_project *p, int argc, char **argv)
     json_t *layers = json_object_get(h, "layers"), *l;
     if (json_is_array(layers)) {
         printf("layers      ");
-        json_array_foreach(layers, i, l) printf(" %lldx%lld %s%s",
-                                                (long long)json_integer_value(json_object_get(l, "in")),
-                                                (long long)json_integer_value(json_object_get(l, "out")),
-                                                str(l, "activation"),
-                                                i + 1 < json_array_size(layers) ? "," : "");
+        json_array_foreach(layers, i, l)
+            printf(" %lldx%lld %s%s", (long long)json_integer_value(json_object_get(l, "in")),
+                   (long long)json_integer_value(json_object_get(l, "out")), str(l, "activation"),
+                   i + 1 < json_array_size(layers) ? "," : "");
         putchar('\n');
     }
     json_decref(doc);
@@ -215,7 +216,8 @@ static int model_versions(hops_project *p, int argc, char **argv)
     if ((rc = parse_args("model versions", argc, argv, &name, &json)) != EXIT_OK)
         return rc;
     if (!name)
-        return cli_fail(EXIT_USAGE, "model versions", "which model? usage: hops model versions NAME");
+        return cli_fail(EXIT_USAGE, "model versions",
+                        "which model? usage: hops model versions NAME");
     if ((rc = hops_model_versions_json(p, name, &text)) != HOPS_OK)
         return cli_status("model versions", rc);
     if ((rc = print_or_parse("model versions", text, json, &arr)) != EXIT_OK || !arr)
@@ -243,7 +245,8 @@ static int model_export(hops_project *p, int argc, char **argv)
             spec = argv[i];
     }
     if (!spec || !dir)
-        return cli_fail(EXIT_USAGE, "model export", "usage: hops model export NAME[:VERSION] -o DIR");
+        return cli_fail(EXIT_USAGE, "model export",
+                        "usage: hops model export NAME[:VERSION] -o DIR");
     if ((rc = hops_model_export(p, spec, dir, &text)) != HOPS_OK)
         return cli_status("model export", rc);
     json_t *doc;
@@ -251,7 +254,8 @@ static int model_export(hops_project *p, int argc, char **argv)
         return rc;
     json_t *files = json_object_get(doc, "files");
     printf("Exported %s (sha256 %.12s) to %s and %s\n", str(doc, "spec"), str(doc, "sha256"),
-           json_string_value(json_array_get(files, 0)), json_string_value(json_array_get(files, 1)));
+           json_string_value(json_array_get(files, 0)),
+           json_string_value(json_array_get(files, 1)));
     json_decref(doc);
     return EXIT_OK;
 }

@@ -51,11 +51,12 @@ int cmd_predict(int argc, char **argv)
         } else if (cli_flag(argv[i], "--json", NULL))
             json = 1;
         else
-            return cli_fail(EXIT_USAGE, "predict", "unexpected argument '%s'; see `hops predict --help`",
-                            argv[i]);
+            return cli_fail(EXIT_USAGE, "predict",
+                            "unexpected argument '%s'; see `hops predict --help`", argv[i]);
     }
     if (!spec || !data)
-        return cli_fail(EXIT_USAGE, "predict", "%s; usage: hops predict --model NAME[:VERSION] --data D",
+        return cli_fail(EXIT_USAGE, "predict",
+                        "%s; usage: hops predict --model NAME[:VERSION] --data D",
                         !spec ? "which model? (--model)" : "which data? (--data)");
     if ((code = cli_open_project("predict", &p)) != 0)
         goto out;
@@ -83,8 +84,8 @@ int cmd_predict(int argc, char **argv)
             fprintf(stderr, "hops predict: %lld rows -> %s\n",
                     (long long)json_integer_value(json_object_get(doc, "rows")), out);
         if (json_is_object(mt)) {
-            static const char *const order[] = {"accuracy", "f1", "precision", "recall",
-                                                "log_loss", "roc_auc", "r2", "rmse", "mae"};
+            static const char *const order[] = {"accuracy", "f1", "precision", "recall", "log_loss",
+                                                "roc_auc",  "r2", "rmse",      "mae"};
             fprintf(stderr, "hops predict: metrics on %s (label '%s', %lld rows):", data,
                     json_string_value(json_object_get(doc, "label")),
                     (long long)json_integer_value(json_object_get(mt, "n")));

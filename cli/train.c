@@ -152,7 +152,7 @@ static void log_finals(hops_run *run, const json_t *metrics, const char *prefix)
 static void print_metrics(const char *what, const json_t *metrics)
 {
     static const char *const order[] = {"accuracy", "f1", "precision", "recall", "log_loss",
-                                        "roc_auc", "r2", "rmse", "mae"};
+                                        "roc_auc",  "r2", "rmse",      "mae"};
     if (!json_is_object(metrics))
         return;
     fprintf(stderr, "%s:", what);
@@ -195,9 +195,9 @@ int cmd_train(int argc, char **argv)
         else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--model", "-m", &val)) > 0) {
             type_s = val;
             if (!(o.type = hops_model_type_parse(val))) {
-                code = cli_fail(EXIT_USAGE, "train",
-                                "unknown --model '%s'; expected linear, logistic, softmax, mlp or gbdt",
-                                val);
+                code = cli_fail(
+                    EXIT_USAGE, "train",
+                    "unknown --model '%s'; expected linear, logistic, softmax, mlp or gbdt", val);
                 goto out;
             }
         } else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--features", NULL, &val)) > 0) {
@@ -215,19 +215,22 @@ int cmd_train(int argc, char **argv)
         } else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--epochs", NULL, &val)) > 0) {
             size_t v;
             if (!parse_size(val, &v) || v == 0 || v > 1000000) {
-                code = cli_fail(EXIT_USAGE, "train", "--epochs needs a number from 1 to 1000000, not '%s'", val);
+                code = cli_fail(EXIT_USAGE, "train",
+                                "--epochs needs a number from 1 to 1000000, not '%s'", val);
                 goto out;
             }
             o.epochs = (int)v;
         } else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--batch", NULL, &val)) > 0) {
             if (!parse_size(val, &o.batch) || o.batch == 0) {
-                code = cli_fail(EXIT_USAGE, "train", "--batch needs a positive number, not '%s'", val);
+                code =
+                    cli_fail(EXIT_USAGE, "train", "--batch needs a positive number, not '%s'", val);
                 goto out;
             }
         } else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--lr", NULL, &val)) > 0) {
             if (!parse_double(val, &o.lr) || !(o.lr > 0)) {
-                code = cli_fail(EXIT_USAGE, "train",
-                                "--lr (the learning rate) must be a positive number, not '%s'", val);
+                code =
+                    cli_fail(EXIT_USAGE, "train",
+                             "--lr (the learning rate) must be a positive number, not '%s'", val);
                 goto out;
             }
         } else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--l2", NULL, &val)) > 0) {
@@ -238,12 +241,14 @@ int cmd_train(int argc, char **argv)
         } else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--seed", NULL, &val)) > 0) {
             char *end;
             if (!*val || *val == '-' || (o.seed = strtoull(val, &end, 10), *end)) {
-                code = cli_fail(EXIT_USAGE, "train", "--seed needs a non-negative integer, not '%s'", val);
+                code = cli_fail(EXIT_USAGE, "train",
+                                "--seed needs a non-negative integer, not '%s'", val);
                 goto out;
             }
         } else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--test-split", NULL, &val)) > 0) {
             if (!parse_double(val, &o.test_split) || o.test_split < 0 || o.test_split >= 1) {
-                code = cli_fail(EXIT_USAGE, "train", "--test-split is a fraction in [0, 1), not '%s'", val);
+                code = cli_fail(EXIT_USAGE, "train",
+                                "--test-split is a fraction in [0, 1), not '%s'", val);
                 goto out;
             }
         } else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--name", "-n", &val)) > 0)
@@ -252,7 +257,8 @@ int cmd_train(int argc, char **argv)
             experiment = val;
         else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--param", "-p", &val)) > 0) {
             if (!strchr(val, '=') || val[0] == '=') {
-                code = cli_fail(EXIT_USAGE, "train", "bad --param '%s': expected K=V, e.g. --param max_depth=4", val);
+                code = cli_fail(EXIT_USAGE, "train",
+                                "bad --param '%s': expected K=V, e.g. --param max_depth=4", val);
                 goto out;
             }
             if (split_list(&params_s, "") != 0)
@@ -273,14 +279,17 @@ int cmd_train(int argc, char **argv)
         else if (cli_flag(a, "--quiet", "-q"))
             quiet = 1;
         else {
-            code = cli_fail(EXIT_USAGE, "train", "unexpected argument '%s'; see `hops train --help`", a);
+            code = cli_fail(EXIT_USAGE, "train",
+                            "unexpected argument '%s'; see `hops train --help`", a);
             goto out;
         }
     }
     if (!data || !o.label || !o.type) {
-        code = cli_fail(EXIT_USAGE, "train", "%s; usage: hops train --data D --label COL --model TYPE",
-                        !data ? "which data? (--data)" : !o.label ? "which label column? (--label)"
-                                                            : "which model? (--model)");
+        code =
+            cli_fail(EXIT_USAGE, "train", "%s; usage: hops train --data D --label COL --model TYPE",
+                     !data      ? "which data? (--data)"
+                     : !o.label ? "which label column? (--label)"
+                                : "which model? (--model)");
         goto out;
     }
     if (hidden_s.n) {
@@ -323,8 +332,8 @@ int cmd_train(int argc, char **argv)
             goto nomem;
         snprintf(default_name, strlen(type_s) + strlen(o.label) + 2, "%s-%s", type_s, o.label);
         for (char *c = default_name; *c; c++)
-            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                  *c == '.' || *c == '_' || *c == '-'))
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-'))
                 *c = '_';
         name = default_name;
     }
@@ -371,8 +380,8 @@ int cmd_train(int argc, char **argv)
     if (!quiet)
         fprintf(stderr, "hops: run %s started (experiment %s): %s on %s, label %s\n",
                 hops_run_id(run), hops_run_experiment(run), type_s, data, o.label);
-    epoch_ctx ectx = {run, quiet || json, o.epochs ? o.epochs : (o.type == HOPS_MODEL_GBDT ? 100 : 200),
-                      now()};
+    epoch_ctx ectx = {run, quiet || json,
+                      o.epochs ? o.epochs : (o.type == HOPS_MODEL_GBDT ? 100 : 200), now()};
     o.on_epoch = on_epoch;
     o.ud = &ectx;
     o.run_id = hops_run_id(run);
@@ -386,7 +395,8 @@ int cmd_train(int argc, char **argv)
     log_finals(run, json_object_get(rep, "train_metrics"), "train_");
     if (!(artifact = malloc(strlen(hops_run_dir(run)) + 32)))
         goto nomem;
-    snprintf(artifact, strlen(hops_run_dir(run)) + 32, "%s/artifacts/model.hops", hops_run_dir(run));
+    snprintf(artifact, strlen(hops_run_dir(run)) + 32, "%s/artifacts/model.hops",
+             hops_run_dir(run));
     if ((rc = hops_model_save(model, artifact)) != HOPS_OK ||
         (rc = hops_model_register(p, name, artifact, &reg)) != HOPS_OK) {
         code = cli_status("train", rc);
@@ -399,14 +409,12 @@ int cmd_train(int argc, char **argv)
         goto out;
     }
     if (json) {
-        json_t *doc = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "run_id",
-                                hops_run_id(run), "model", json_object_get(regdoc, "name"),
-                                "version", json_object_get(regdoc, "version"), "spec",
-                                json_object_get(regdoc, "spec"), "path",
-                                json_object_get(regdoc, "path"), "rows",
-                                json_object_get(rep, "rows"), "test_metrics",
-                                json_object_get(rep, "test_metrics"), "train_metrics",
-                                json_object_get(rep, "train_metrics"));
+        json_t *doc = json_pack(
+            "{s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "run_id", hops_run_id(run), "model",
+            json_object_get(regdoc, "name"), "version", json_object_get(regdoc, "version"), "spec",
+            json_object_get(regdoc, "spec"), "path", json_object_get(regdoc, "path"), "rows",
+            json_object_get(rep, "rows"), "test_metrics", json_object_get(rep, "test_metrics"),
+            "train_metrics", json_object_get(rep, "train_metrics"));
         json_object_set(doc, "epochs", json_object_get(rep, "epochs"));
         json_object_set(doc, "classes", json_object_get(rep, "classes"));
         json_object_set(doc, "task", json_object_get(rep, "task"));
@@ -423,8 +431,9 @@ int cmd_train(int argc, char **argv)
                 json_is_true(json_object_get(rep, "stopped_early")) ? " (stopped early)" : "");
         print_metrics("  train", json_object_get(rep, "train_metrics"));
         print_metrics("  test ", json_object_get(rep, "test_metrics"));
-        printf("Registered model %s (run %s)\n  %s\n", json_string_value(json_object_get(regdoc, "spec")),
-               hops_run_id(run), json_string_value(json_object_get(regdoc, "path")));
+        printf("Registered model %s (run %s)\n  %s\n",
+               json_string_value(json_object_get(regdoc, "spec")), hops_run_id(run),
+               json_string_value(json_object_get(regdoc, "path")));
     }
     goto out;
 nomem:

@@ -71,29 +71,29 @@ typedef void (*hops_epoch_fn)(void *ud, int64_t epoch, size_t n, const char *con
 typedef struct {
     unsigned version;
     hops_model_type type;
-    const char *label;                  /* the column to predict (required) */
-    const char *const *features;        /* NULL/0: every column but the label */
+    const char *label;           /* the column to predict (required) */
+    const char *const *features; /* NULL/0: every column but the label */
     size_t n_features;
-    const char *const *categorical;     /* one-hot these even when they read as numbers */
+    const char *const *categorical; /* one-hot these even when they read as numbers */
     size_t n_categorical;
-    hops_read_options read;             /* how the data file is read */
-    const size_t *hidden;               /* mlp layer widths; NULL/0: {64}; a 0 is refused */
+    hops_read_options read; /* how the data file is read */
+    const size_t *hidden;   /* mlp layer widths; NULL/0: {64}; a 0 is refused */
     size_t n_hidden;
-    int epochs;                         /* 0: 200 (mlp epochs, L-BFGS iterations), 100 (gbdt rounds) */
-    size_t batch;                       /* mlp mini-batch; 0: min(200, rows) */
-    double lr;                          /* 0: 0.001 (adam), 0.01 (sgd), 0.3 (gbdt eta); < 0 refused */
-    double l2;                          /* < 0: the model's default (linear 0, logistic/softmax
-                                           1/(C n), mlp 1e-4 / batch, gbdt 1) */
+    int epochs;   /* 0: 200 (mlp epochs, L-BFGS iterations), 100 (gbdt rounds) */
+    size_t batch; /* mlp mini-batch; 0: min(200, rows) */
+    double lr;    /* 0: 0.001 (adam), 0.01 (sgd), 0.3 (gbdt eta); < 0 refused */
+    double l2;    /* < 0: the model's default (linear 0, logistic/softmax
+                     1/(C n), mlp 1e-4 / batch, gbdt 1) */
     uint64_t seed;
-    double test_split;                  /* fraction held out for the test metrics, [0, 1) */
-    int threads;                        /* OpenBLAS and XGBoost threads; 0: one per CPU */
-    const hops_kv *params;              /* more settings, K=V (see docs/cmd-train.md):
-                                           task, activation, optimizer, momentum,
-                                           validation, patience, tol, C; gbdt passes
-                                           the others on to XGBoost (max_depth, ...) */
+    double test_split;     /* fraction held out for the test metrics, [0, 1) */
+    int threads;           /* OpenBLAS and XGBoost threads; 0: one per CPU */
+    const hops_kv *params; /* more settings, K=V (see docs/cmd-train.md):
+                              task, activation, optimizer, momentum,
+                              validation, patience, tol, C; gbdt passes
+                              the others on to XGBoost (max_depth, ...) */
     size_t n_params;
-    const char *run_id;                 /* recorded in the model header; NULL: none */
-    hops_epoch_fn on_epoch;             /* may be NULL */
+    const char *run_id;     /* recorded in the model header; NULL: none */
+    hops_epoch_fn on_epoch; /* may be NULL */
     void *ud;
 } hops_train_options;
 
@@ -150,7 +150,10 @@ typedef struct {
 } hops_predict_options;
 
 #define HOPS_PREDICT_OPTIONS_VERSION 1
-#define HOPS_PREDICT_OPTIONS_INIT {HOPS_PREDICT_OPTIONS_VERSION, HOPS_READ_OPTIONS_INIT, NULL, 0, 0}
+#define HOPS_PREDICT_OPTIONS_INIT                                                                  \
+    {                                                                                              \
+        HOPS_PREDICT_OPTIONS_VERSION, HOPS_READ_OPTIONS_INIT, NULL, 0, 0                           \
+    }
 
 /* Predict every row of the table at DATA_PATH with M. The table needs every
  * feature column the model was trained on (others are ignored); a missing
@@ -176,8 +179,8 @@ HOPS_EXTERN hops_status hops_model_predict(const hops_model *m, const char *data
  * "roc_auc" (K = 2 only, ties averaged), "confusion_matrix": {"classes",
  * "matrix" (rows: true, columns: predicted)}, "n"}. */
 HOPS_EXTERN hops_status hops_metrics_classification(const size_t *y_true, const double *proba,
-                                                    size_t n, size_t k,
-                                                    const char *const *classes, char **out_json);
+                                                    size_t n, size_t k, const char *const *classes,
+                                                    char **out_json);
 
 /* Regression metrics of N rows: {"rmse", "mae", "r2", "n"}. R^2 is 1 -
  * SS_res/SS_tot (1 when both are 0, 0 when only SS_tot is, as scikit-learn). */
@@ -224,8 +227,8 @@ HOPS_EXTERN hops_status hops_model_export(hops_project *p, const char *spec, con
  * test metric METRIC, as in show without the header; versions without the
  * metric are skipped (HOPS_ENOTFOUND when none has it, listing the metrics
  * there are). Ties go to the newest version. */
-HOPS_EXTERN hops_status hops_model_best_json(hops_project *p, const char *name,
-                                             const char *metric, int maximize, char **out_json);
+HOPS_EXTERN hops_status hops_model_best_json(hops_project *p, const char *name, const char *metric,
+                                             int maximize, char **out_json);
 
 #ifdef __cplusplus
 }

@@ -191,10 +191,22 @@ void hops_table_free(hops_table *t)
     free(t);
 }
 
-const char *hops_table_path(const hops_table *t) { return t->path; }
-int hops_table_is_jsonl(const hops_table *t) { return t->jsonl; }
-size_t hops_table_rows(const hops_table *t) { return t->n_rows; }
-size_t hops_table_columns(const hops_table *t) { return t->n_cols; }
+const char *hops_table_path(const hops_table *t)
+{
+    return t->path;
+}
+int hops_table_is_jsonl(const hops_table *t)
+{
+    return t->jsonl;
+}
+size_t hops_table_rows(const hops_table *t)
+{
+    return t->n_rows;
+}
+size_t hops_table_columns(const hops_table *t)
+{
+    return t->n_cols;
+}
 
 const char *hops_table_column_name(const hops_table *t, size_t col)
 {

@@ -45,10 +45,11 @@ hops_status hops__cell_number(const hops_table *t, size_t row, size_t col, const
     int kind;
     if (!text) {
         cell_where(t, row, col, where, sizeof where);
-        return hops__error(HOPS_EPARSE,
-                           "%s: %s column '%s' is empty (null); models need a number here: fill "
-                           "it first (hops data transform --fill-null %s=VALUE) or filter the row out",
-                           where, what, name, name);
+        return hops__error(
+            HOPS_EPARSE,
+            "%s: %s column '%s' is empty (null); models need a number here: fill "
+            "it first (hops data transform --fill-null %s=VALUE) or filter the row out",
+            where, what, name, name);
     }
     kind = hops__ml_number(text, out);
     if (kind == 1)
@@ -80,10 +81,9 @@ hops_status hops__feature_columns(const hops_model *m, const hops_table *t, size
     }
     if (!n_missing)
         return HOPS_OK;
-    hops_status rc = hops__error(HOPS_EINVAL,
-                                 "%s lacks %zu of the %zu columns the model was trained on: %s",
-                                 hops_table_path(t), n_missing, m->n_features,
-                                 missing.data ? missing.data : "");
+    hops_status rc =
+        hops__error(HOPS_EINVAL, "%s lacks %zu of the %zu columns the model was trained on: %s",
+                    hops_table_path(t), n_missing, m->n_features, missing.data ? missing.data : "");
     hops__buf_free(&missing);
     return rc;
 }

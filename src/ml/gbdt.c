@@ -160,8 +160,8 @@ out:
     return rc;
 }
 
-hops_status hops__gbdt_predict(const hops_model *m, const float *x, size_t n, size_t d,
-                               int threads, float *out)
+hops_status hops__gbdt_predict(const hops_model *m, const float *x, size_t n, size_t d, int threads,
+                               float *out)
 {
     BoosterHandle h = NULL;
     DMatrixHandle dm = NULL;

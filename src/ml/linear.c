@@ -82,8 +82,8 @@ hops_status hops__linear_fit(hops_model *m, ml_fit *f)
         }
         dgelsd_(&M, &N, &nrhs, a, &lda, b, &ldb, sv, &rcond, &rank, work, &lwork, iwork, &info);
         if (info != 0) {
-            rc = hops__error(HOPS_ERROR, "least squares did not converge (LAPACK dgelsd: %d)",
-                             info);
+            rc =
+                hops__error(HOPS_ERROR, "least squares did not converge (LAPACK dgelsd: %d)", info);
             goto out;
         }
     }

@@ -16,12 +16,15 @@
 typedef struct {
     const double *x; /* n x d */
     const double *y;
-    size_t n, d, k;  /* k: 1 (binary) or the number of classes */
+    size_t n, d, k; /* k: 1 (binary) or the number of classes */
     double l2;
-    double *z;       /* n x k scratch */
+    double *z; /* n x k scratch */
 } problem;
 
-static double softplus(double z) { return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z)); }
+static double softplus(double z)
+{
+    return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+}
 
 /* f(theta) and its gradient G. THETA: W (d x k, row-major) then b (k). */
 static double objective(const problem *p, const double *theta, double *g)
@@ -81,7 +84,8 @@ hops_status hops__logistic_fit(hops_model *m, ml_fit *f)
     size_t n = f->train.n, d = f->train.d, k = m->n_outputs, np = d * k + k;
     double *x = malloc((n * d + 1) * sizeof *x), *z = malloc((n * k + 1) * sizeof *z);
     double *theta = calloc(np, sizeof *theta), *g = malloc(np * sizeof *g);
-    double *tn = malloc(np * sizeof *tn), *gn = malloc(np * sizeof *gn), *dir = malloc(np * sizeof *dir);
+    double *tn = malloc(np * sizeof *tn), *gn = malloc(np * sizeof *gn),
+           *dir = malloc(np * sizeof *dir);
     double *S = malloc(HISTORY * np * sizeof *S), *Y = malloc(HISTORY * np * sizeof *Y);
     double rho[HISTORY], alpha[HISTORY];
     size_t hist = 0, head = 0;

@@ -18,7 +18,10 @@ static hops_status dump(json_t *doc, char **out)
 }
 
 /* A real, or null when it is not finite (JSON has no NaN). */
-static json_t *real_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+static json_t *real_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
 
 static double clip(double p)
 {
@@ -128,7 +131,8 @@ hops_status hops_metrics_classification(const size_t *y_true, const double *prob
         for (size_t c = 0; c < k; c++)
             json_array_append_new(row, json_integer((json_int_t)cm[r * k + c]));
         json_array_append_new(matrix, row);
-        json_array_append_new(names, classes ? json_string(classes[r]) : json_integer((json_int_t)r));
+        json_array_append_new(names,
+                              classes ? json_string(classes[r]) : json_integer((json_int_t)r));
     }
     json_object_set_new(doc, "n", json_integer((json_int_t)n));
     json_object_set_new(doc, "accuracy", json_real((double)right / (double)n));

@@ -54,8 +54,8 @@ typedef struct {
     int categorical;
     double mean, std; /* numeric: x -> (x - mean) / std */
     size_t n_cats;
-    char **cats;      /* categorical: one 0/1 input per category, sorted */
-    size_t first;     /* its first input */
+    char **cats;  /* categorical: one 0/1 input per category, sorted */
+    size_t first; /* its first input */
 } ml_feature;
 
 struct hops_model {
@@ -64,17 +64,17 @@ struct hops_model {
     char *label;
     size_t n_classes;
     char **classes;
-    int target_scaled;           /* mlp regression: outputs are (y - mean) / std */
+    int target_scaled; /* mlp regression: outputs are (y - mean) / std */
     double target_mean, target_std;
     size_t n_features;
     ml_feature *features;
-    size_t n_inputs, n_outputs;  /* n_outputs: 1 for regression and binary, else K */
+    size_t n_inputs, n_outputs; /* n_outputs: 1 for regression and binary, else K */
     size_t n_layers;
-    ml_layer *layers;            /* linear, logistic, softmax: one layer */
-    unsigned char *booster;      /* gbdt: XGBoost's model (UBJSON) */
+    ml_layer *layers;       /* linear, logistic, softmax: one layer */
+    unsigned char *booster; /* gbdt: XGBoost's model (UBJSON) */
     size_t booster_len;
-    struct json_t *training;     /* owned: run, seed, threads, settings */
-    struct json_t *metrics;      /* owned: test metrics (or null) */
+    struct json_t *training; /* owned: run, seed, threads, settings */
+    struct json_t *metrics;  /* owned: test metrics (or null) */
 };
 
 hops_model *hops__model_new(void);
@@ -123,8 +123,8 @@ typedef struct {
 
 typedef struct {
     const hops_train_options *o;
-    ml_data train, val;   /* val.n may be 0 */
-    size_t n_classes;     /* classification */
+    ml_data train, val; /* val.n may be 0 */
+    size_t n_classes;   /* classification */
     int threads;
     /* settings after defaults */
     int epochs;
@@ -142,8 +142,8 @@ hops_status hops__linear_fit(hops_model *m, ml_fit *f);
 hops_status hops__logistic_fit(hops_model *m, ml_fit *f); /* logistic and softmax */
 hops_status hops__mlp_fit(hops_model *m, ml_fit *f);
 hops_status hops__gbdt_fit(hops_model *m, ml_fit *f, const hops_kv *params, size_t n_params);
-hops_status hops__gbdt_predict(const hops_model *m, const float *x, size_t n, size_t d,
-                               int threads, float *out);
+hops_status hops__gbdt_predict(const hops_model *m, const float *x, size_t n, size_t d, int threads,
+                               float *out);
 
 /* Report an epoch to the caller's callback (when there is one). */
 void hops__epoch_report(const ml_fit *f, int64_t epoch, size_t n, const char *const *keys,

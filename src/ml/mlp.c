@@ -16,11 +16,16 @@
 const char *hops__act_name(ml_act a)
 {
     switch (a) {
-    case ML_ACT_IDENTITY: return "identity";
-    case ML_ACT_RELU: return "relu";
-    case ML_ACT_TANH: return "tanh";
-    case ML_ACT_SIGMOID: return "sigmoid";
-    case ML_ACT_SOFTMAX: return "softmax";
+    case ML_ACT_IDENTITY:
+        return "identity";
+    case ML_ACT_RELU:
+        return "relu";
+    case ML_ACT_TANH:
+        return "tanh";
+    case ML_ACT_SIGMOID:
+        return "sigmoid";
+    case ML_ACT_SOFTMAX:
+        return "softmax";
     }
     return "?";
 }
@@ -159,9 +164,9 @@ hops_status hops__model_outputs_eval(const hops_model *m, const float *x, size_t
 /* ---- training ---- */
 
 typedef struct {
-    float *gw, *gb;   /* gradients */
-    float *mw, *mb;   /* adam first moments / sgd velocities */
-    float *vw, *vb;   /* adam second moments */
+    float *gw, *gb; /* gradients */
+    float *mw, *mb; /* adam first moments / sgd velocities */
+    float *vw, *vb; /* adam second moments */
     float *best_w, *best_b;
 } layer_state;
 
@@ -213,8 +218,8 @@ static double target_of(const hops_model *m, double y)
 
 /* The loss of the outputs OUT (n x k) against Y (summed, not averaged), and
  * optionally DELTA = dLoss/dZ of the output layer, divided by SCALE. */
-static double output_loss(const hops_model *m, const float *out, const double *y,
-                          const size_t *idx, size_t n, float *delta, float scale)
+static double output_loss(const hops_model *m, const float *out, const double *y, const size_t *idx,
+                          size_t n, float *delta, float scale)
 {
     size_t k = m->n_outputs;
     double loss = 0;
@@ -351,8 +356,8 @@ hops_status hops__mlp_fit(hops_model *m, ml_fit *f)
         s[l].vb = calloc(nb, sizeof(float));
         s[l].best_w = malloc(nw * sizeof(float));
         s[l].best_b = malloc(nb * sizeof(float));
-        if (!act[l + 1] || !s[l].gw || !s[l].gb || !s[l].mw || !s[l].mb || !s[l].vw ||
-            !s[l].vb || !s[l].best_w || !s[l].best_b) {
+        if (!act[l + 1] || !s[l].gw || !s[l].gb || !s[l].mw || !s[l].mb || !s[l].vw || !s[l].vb ||
+            !s[l].best_w || !s[l].best_b) {
             rc = hops__error(HOPS_ENOMEM, "out of memory");
             goto out;
         }
@@ -377,8 +382,8 @@ hops_status hops__mlp_fit(hops_model *m, ml_fit *f)
                 ml_layer *ly = &m->layers[l];
                 /* gW = A^T . delta + l2 W; gb = column sums of delta */
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ly->in, (int)ly->out,
-                            (int)nb, 1.0f, act[l], (int)ly->in, delta, (int)ly->out, 0.0f,
-                            s[l].gw, (int)ly->out);
+                            (int)nb, 1.0f, act[l], (int)ly->in, delta, (int)ly->out, 0.0f, s[l].gw,
+                            (int)ly->out);
                 if (f->l2 > 0)
                     for (size_t i = 0; i < ly->in * ly->out; i++)
                         s[l].gw[i] += (float)f->l2 * ly->w[i];
@@ -389,8 +394,8 @@ hops_status hops__mlp_fit(hops_model *m, ml_fit *f)
                 if (l > 0) {
                     /* delta of the layer below: (delta . W^T) * act'(A) */
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)ly->in,
-                                (int)ly->out, 1.0f, delta, (int)ly->out, ly->w, (int)ly->out,
-                                0.0f, dprev, (int)ly->in);
+                                (int)ly->out, 1.0f, delta, (int)ly->out, ly->w, (int)ly->out, 0.0f,
+                                dprev, (int)ly->in);
                     const float *a = act[l];
                     ml_act h = m->layers[l - 1].act;
                     for (size_t i = 0; i < nb * ly->in; i++) {

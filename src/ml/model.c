@@ -16,8 +16,8 @@
 
 #include "ml.h"
 
-#define MAX_CATEGORIES 1000  /* distinct values of a one-hot feature */
-#define MAX_AUTO_CLASSES 20  /* mlp/gbdt: more distinct integer labels read as regression */
+#define MAX_CATEGORIES 1000 /* distinct values of a one-hot feature */
+#define MAX_AUTO_CLASSES 20 /* mlp/gbdt: more distinct integer labels read as regression */
 #define MAX_CLASSES_LIMIT 100000
 
 /* ---- names and handles ---- */
@@ -37,7 +37,10 @@ hops_model_type hops_model_type_parse(const char *name)
     return (hops_model_type)0;
 }
 
-hops_model *hops__model_new(void) { return calloc(1, sizeof(hops_model)); }
+hops_model *hops__model_new(void)
+{
+    return calloc(1, sizeof(hops_model));
+}
 
 size_t hops__model_outputs(ml_task task, size_t n_classes)
 {
@@ -70,7 +73,10 @@ void hops_model_free(hops_model *m)
     free(m);
 }
 
-hops_model_type hops_model_get_type(const hops_model *m) { return m->type; }
+hops_model_type hops_model_get_type(const hops_model *m)
+{
+    return m->type;
+}
 
 hops_status hops_model_header_json(const hops_model *m, char **out)
 {
@@ -98,12 +104,12 @@ static int resolve_threads(int threads)
 /* ---- settings ---- */
 
 typedef struct {
-    const char *task;        /* NULL: by model type / inferred */
-    const char *activation;  /* mlp hidden layers */
-    const char *optimizer;   /* adam | sgd */
+    const char *task;       /* NULL: by model type / inferred */
+    const char *activation; /* mlp hidden layers */
+    const char *optimizer;  /* adam | sgd */
     double momentum, validation, tol, C;
     int patience;
-    hops_kv *xgb;            /* gbdt: passed on */
+    hops_kv *xgb; /* gbdt: passed on */
     size_t n_xgb;
 } settings;
 
@@ -137,7 +143,8 @@ static hops_status parse_settings(const hops_train_options *o, settings *s)
             return hops__error(HOPS_EINVAL, "a --param without a key or value");
         if (strcmp(kv->key, "task") == 0) {
             if (strcmp(kv->value, "classification") != 0 && strcmp(kv->value, "regression") != 0)
-                return hops__error(HOPS_EINVAL, "--param task=%s: expected classification or regression",
+                return hops__error(HOPS_EINVAL,
+                                   "--param task=%s: expected classification or regression",
                                    kv->value);
             s->task = kv->value;
         } else if (strcmp(kv->key, "validation") == 0) {
@@ -156,7 +163,8 @@ static hops_status parse_settings(const hops_train_options *o, settings *s)
             ml_act a;
             if (hops__act_parse(kv->value, &a) != 0 ||
                 (a != ML_ACT_RELU && a != ML_ACT_TANH && a != ML_ACT_SIGMOID))
-                return hops__error(HOPS_EINVAL, "--param activation=%s: expected relu, tanh or sigmoid",
+                return hops__error(HOPS_EINVAL,
+                                   "--param activation=%s: expected relu, tanh or sigmoid",
                                    kv->value);
             s->activation = kv->value;
         } else if (strcmp(kv->key, "optimizer") == 0 && o->type == HOPS_MODEL_MLP) {
@@ -282,11 +290,13 @@ static hops_status learn_feature(const hops_train_options *o, const hops_table *
         nonnull++;
         numeric += hops__ml_number(text, &v) != 0;
     }
-    f->categorical = listed(o->categorical, o->n_categorical, f->name) ||
-                     (nonnull > 0 && numeric * 2 < nonnull);
+    f->categorical =
+        listed(o->categorical, o->n_categorical, f->name) || (nonnull > 0 && numeric * 2 < nonnull);
     if (f->categorical) {
-        if ((rc = distinct_values(t, col, rows, n, MAX_CATEGORIES, &f->cats, &f->n_cats)) != HOPS_OK)
-            return hops__error_prefix(rc, "cannot one-hot encode it (leave it out with --features)");
+        if ((rc = distinct_values(t, col, rows, n, MAX_CATEGORIES, &f->cats, &f->n_cats)) !=
+            HOPS_OK)
+            return hops__error_prefix(rc,
+                                      "cannot one-hot encode it (leave it out with --features)");
         return HOPS_OK;
     }
     /* Numeric: mean and population std (ddof 0, as StandardScaler), in two
@@ -320,11 +330,11 @@ typedef struct {
     hops_table *t;
     size_t label_col;
     size_t *feature_cols;
-    size_t *usable;             /* rows with a label */
+    size_t *usable; /* rows with a label */
     size_t n_usable;
     size_t *test, *val, *train; /* into the table's rows */
     size_t n_test, n_val, n_train;
-    double *y_all;              /* per table row: class index or value */
+    double *y_all; /* per table row: class index or value */
     float *x_train, *x_val, *x_test;
     double *y_train, *y_val, *y_test;
     settings s;
@@ -351,11 +361,14 @@ static hops_status check_options(const hops_train_options *o)
     if (o->version != HOPS_TRAIN_OPTIONS_VERSION)
         return hops__error(HOPS_EVERSION, "hops_train_options: unknown version %u", o->version);
     if (!hops_model_type_name(o->type))
-        return hops__error(HOPS_EINVAL, "which model? expected linear, logistic, softmax, mlp or gbdt");
+        return hops__error(HOPS_EINVAL,
+                           "which model? expected linear, logistic, softmax, mlp or gbdt");
     if (!o->label || !*o->label)
-        return hops__error(HOPS_EINVAL, "which column to predict? name the label column (--label COL)");
+        return hops__error(HOPS_EINVAL,
+                           "which column to predict? name the label column (--label COL)");
     if (!(o->lr >= 0) || !isfinite(o->lr))
-        return hops__error(HOPS_EINVAL, "the learning rate must be a positive number, not %g", o->lr);
+        return hops__error(HOPS_EINVAL, "the learning rate must be a positive number, not %g",
+                           o->lr);
     if (isnan(o->l2) || isinf(o->l2))
         return hops__error(HOPS_EINVAL, "the L2 strength must be a finite number, not %g", o->l2);
     if (o->epochs < 0)
@@ -427,9 +440,8 @@ static hops_status prepare_labels(const hops_train_options *o, job *j, hops_mode
                 hops__ml_number(hops_table_cell(t, j->usable[i], j->label_col, NULL), &v);
                 integers = v == floor(v);
             }
-            if (integers &&
-                distinct_values(t, j->label_col, j->usable, j->n_usable, MAX_AUTO_CLASSES, &cls,
-                                &k) == HOPS_OK)
+            if (integers && distinct_values(t, j->label_col, j->usable, j->n_usable,
+                                            MAX_AUTO_CLASSES, &cls, &k) == HOPS_OK)
                 regression = 0;
             for (size_t i = 0; i < k; i++)
                 free(cls[i]);
@@ -443,8 +455,9 @@ static hops_status prepare_labels(const hops_train_options *o, job *j, hops_mode
         for (size_t i = 0; i < j->n_usable; i++)
             if ((rc = hops__cell_number(t, j->usable[i], j->label_col, "label",
                                         &j->y_all[j->usable[i]])) != HOPS_OK)
-                return hops__error_prefix(rc, "a regression label must be a number (for classes "
-                                              "use --model logistic, softmax, or --param task=classification)");
+                return hops__error_prefix(
+                    rc, "a regression label must be a number (for classes "
+                        "use --model logistic, softmax, or --param task=classification)");
         return HOPS_OK;
     }
     if ((rc = distinct_values(t, j->label_col, j->usable, j->n_usable, MAX_CLASSES_LIMIT,
@@ -612,10 +625,10 @@ static hops_status build_layers(const hops_train_options *o, const settings *s, 
         ml_layer *L = &m->layers[l];
         L->in = in;
         L->out = l < nh ? hidden[l] : m->n_outputs;
-        L->act = l < nh                    ? h_act
+        L->act = l < nh                     ? h_act
                  : m->task == ML_REGRESSION ? ML_ACT_IDENTITY
-                 : m->n_outputs == 1       ? ML_ACT_SIGMOID
-                                           : ML_ACT_SOFTMAX;
+                 : m->n_outputs == 1        ? ML_ACT_SIGMOID
+                                            : ML_ACT_SOFTMAX;
         m->n_layers = l + 1;
         if (L->in > SIZE_MAX / sizeof(float) / L->out)
             return hops__error(HOPS_EINVAL, "layer %zu is too large", l + 1);
@@ -774,16 +787,16 @@ hops_status hops_model_train(hops_model **out, const char *data_path, const hops
         goto out;
     json_decref(m->metrics);
     m->metrics = json_null();
-    if (j.n_test && (rc = evaluate(m, j.x_test, j.y_test, j.n_test, threads, &m->metrics)) != HOPS_OK)
+    if (j.n_test &&
+        (rc = evaluate(m, j.x_test, j.y_test, j.n_test, threads, &m->metrics)) != HOPS_OK)
         goto out;
 
     json_t *params = json_object();
     for (size_t i = 0; i < o->n_params; i++)
         json_object_set_new(params, o->params[i].key, json_string(o->params[i].value));
-    json_t *rows = json_pack("{s:I, s:I, s:I, s:I, s:I}", "total",
-                             (json_int_t)hops_table_rows(j.t), "train", (json_int_t)j.n_train,
-                             "validation", (json_int_t)j.n_val, "test", (json_int_t)j.n_test,
-                             "null_label",
+    json_t *rows = json_pack("{s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)hops_table_rows(j.t),
+                             "train", (json_int_t)j.n_train, "validation", (json_int_t)j.n_val,
+                             "test", (json_int_t)j.n_test, "null_label",
                              (json_int_t)(hops_table_rows(j.t) - j.n_usable));
     m->training = json_object();
     json_object_set_new(m->training, "run", o->run_id ? json_string(o->run_id) : json_null());
@@ -817,13 +830,13 @@ hops_status hops_model_train(hops_model **out, const char *data_path, const hops
             for (size_t i = 0; i < m->n_classes; i++)
                 json_array_append_new(classes, json_string(m->classes[i]));
         }
-        report = json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:O, s:i, s:b, s:O, s:O}", "type",
-                           hops_model_type_name(m->type), "task",
-                           m->task == ML_REGRESSION ? "regression" : "classification", "label",
-                           m->label, "classes", classes, "features", fnames, "inputs",
-                           (json_int_t)m->n_inputs, "rows", rows, "epochs", f.epochs_run,
-                           "stopped_early", f.stopped_early, "train_metrics", train_metrics,
-                           "test_metrics", m->metrics);
+        report =
+            json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:O, s:i, s:b, s:O, s:O}", "type",
+                      hops_model_type_name(m->type), "task",
+                      m->task == ML_REGRESSION ? "regression" : "classification", "label", m->label,
+                      "classes", classes, "features", fnames, "inputs", (json_int_t)m->n_inputs,
+                      "rows", rows, "epochs", f.epochs_run, "stopped_early", f.stopped_early,
+                      "train_metrics", train_metrics, "test_metrics", m->metrics);
         if (!report || !(*report_json = hops__json_dumps(report, JSON_COMPACT))) {
             rc = hops__error(HOPS_ENOMEM, "out of memory");
             json_decref(rows);

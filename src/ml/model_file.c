@@ -15,7 +15,7 @@
 
 #include "ml.h"
 
-#define MAGIC "HOPSMDL"  /* 8 bytes with its NUL */
+#define MAGIC "HOPSMDL" /* 8 bytes with its NUL */
 #define FORMAT_VERSION 1u
 #define PREFIX_LEN 16u
 #define CHECKSUM_LEN 32u
@@ -80,8 +80,8 @@ json_t *hops__model_header(const hops_model *m)
     json_object_set_new(h, "format", json_string("hops-model"));
     json_object_set_new(h, "format_version", json_integer(FORMAT_VERSION));
     json_object_set_new(h, "type", json_string(hops_model_type_name(m->type)));
-    json_object_set_new(h, "task", json_string(m->task == ML_REGRESSION ? "regression"
-                                                                         : "classification"));
+    json_object_set_new(h, "task",
+                        json_string(m->task == ML_REGRESSION ? "regression" : "classification"));
     json_object_set_new(h, "label", json_string(m->label));
     if (m->task == ML_CLASSIFICATION) {
         json_t *c = json_array();
@@ -90,8 +90,8 @@ json_t *hops__model_header(const hops_model *m)
         json_object_set_new(h, "classes", c);
     }
     if (m->target_scaled)
-        json_object_set_new(h, "target", json_pack("{s:f, s:f}", "mean", m->target_mean, "std",
-                                                   m->target_std));
+        json_object_set_new(h, "target",
+                            json_pack("{s:f, s:f}", "mean", m->target_mean, "std", m->target_std));
     for (size_t i = 0; i < m->n_features; i++) {
         const ml_feature *f = &m->features[i];
         json_t *o;
@@ -113,10 +113,10 @@ json_t *hops__model_header(const hops_model *m)
     if (m->type != HOPS_MODEL_GBDT) {
         json_t *layers = json_array();
         for (size_t l = 0; l < m->n_layers; l++)
-            json_array_append_new(
-                layers, json_pack("{s:I, s:I, s:s}", "in", (json_int_t)m->layers[l].in, "out",
-                                  (json_int_t)m->layers[l].out, "activation",
-                                  hops__act_name(m->layers[l].act)));
+            json_array_append_new(layers,
+                                  json_pack("{s:I, s:I, s:s}", "in", (json_int_t)m->layers[l].in,
+                                            "out", (json_int_t)m->layers[l].out, "activation",
+                                            hops__act_name(m->layers[l].act)));
         json_object_set_new(h, "layers", layers);
     }
     json_object_set_new(h, "training", m->training ? json_deep_copy(m->training) : json_object());
@@ -149,11 +149,11 @@ hops_status hops__model_encode(const hops_model *m, unsigned char **out, size_t 
         for (size_t l = 0; l < m->n_layers; l++) {
             size_t wb = m->layers[l].in * m->layers[l].out * 4, bb = m->layers[l].out * 4;
             snprintf(name, sizeof name, "layers.%zu.weight", l);
-            json_array_append_new(
-                arrays, array_entry(name, "<f4",
-                                    json_pack("[I, I]", (json_int_t)m->layers[l].in,
-                                              (json_int_t)m->layers[l].out),
-                                    payload, wb));
+            json_array_append_new(arrays,
+                                  array_entry(name, "<f4",
+                                              json_pack("[I, I]", (json_int_t)m->layers[l].in,
+                                                        (json_int_t)m->layers[l].out),
+                                              payload, wb));
             payload += wb;
             snprintf(name, sizeof name, "layers.%zu.bias", l);
             json_array_append_new(
@@ -205,7 +205,7 @@ hops_status hops__model_encode(const hops_model *m, unsigned char **out, size_t 
 /* ---- decoding ---- */
 
 typedef struct {
-    const char *name;     /* the file, for messages */
+    const char *name; /* the file, for messages */
     const unsigned char *payload;
     size_t payload_len;
     json_t *arrays;
@@ -244,8 +244,9 @@ static hops_status find_array(const decoder *d, const char *name, const char *dt
         const char *dt = json_string_value(json_object_get(a, "dtype"));
         if (!dt || strcmp(dt, dtype) != 0)
             return corrupt(d, "an array has the wrong dtype", name);
-        if (get_size(a, "offset", 0, d->payload_len, &off) || get_size(a, "bytes", 0, d->payload_len, &len) ||
-            len != bytes || off > d->payload_len - len)
+        if (get_size(a, "offset", 0, d->payload_len, &off) ||
+            get_size(a, "bytes", 0, d->payload_len, &len) || len != bytes ||
+            off > d->payload_len - len)
             return corrupt(d, "an array's size or offset does not fit the payload", name);
         *out = d->payload + off;
         return HOPS_OK;
@@ -350,10 +351,9 @@ static hops_status decode_layers(const decoder *d, const json_t *h, hops_model *
     }
     if (prev != m->n_outputs)
         return corrupt(d, "the last layer's width is not 'outputs'", NULL);
-    if (m->layers[m->n_layers - 1].act !=
-        (m->task == ML_REGRESSION ? ML_ACT_IDENTITY
-         : m->n_outputs == 1      ? ML_ACT_SIGMOID
-                                  : ML_ACT_SOFTMAX))
+    if (m->layers[m->n_layers - 1].act != (m->task == ML_REGRESSION ? ML_ACT_IDENTITY
+                                           : m->n_outputs == 1      ? ML_ACT_SIGMOID
+                                                                    : ML_ACT_SOFTMAX))
         return corrupt(d, "the output activation does not fit the task", NULL);
     for (size_t j = 0; j + 1 < m->n_layers; j++)
         if (m->layers[j].act == ML_ACT_SOFTMAX)
@@ -405,7 +405,8 @@ static hops_status decode_header(decoder *d, const json_t *h, hops_model *m)
         get_size(h, "outputs", 1, MAX_CLASSES, &m->n_outputs) ||
         m->n_outputs != hops__model_outputs(m->task, m->n_classes))
         return corrupt(d, "'inputs' or 'outputs' is missing or does not fit the task", NULL);
-    if (get_size(h, "payload_bytes", 0, SIZE_MAX, &payload_bytes) || payload_bytes != d->payload_len)
+    if (get_size(h, "payload_bytes", 0, SIZE_MAX, &payload_bytes) ||
+        payload_bytes != d->payload_len)
         return corrupt(d, "'payload_bytes' is not the size of the payload", NULL);
     if (!json_is_array(d->arrays = json_object_get(h, "arrays")))
         return corrupt(d, "no 'arrays'", NULL);
@@ -495,8 +496,7 @@ hops_status hops_model_save(const hops_model *m, const char *path)
     return rc;
 }
 
-hops_status hops_model_load_buffer(hops_model **out, const void *data, size_t len,
-                                   const char *name)
+hops_status hops_model_load_buffer(hops_model **out, const void *data, size_t len, const char *name)
 {
     *out = NULL;
     if (!data && len)

@@ -40,8 +40,7 @@ static size_t argmax(const double *p, size_t k)
     return best;
 }
 
-static hops_status write_output(const hops_model *m, const double *pred, size_t n,
-                                const char *path)
+static hops_status write_output(const hops_model *m, const double *pred, size_t n, const char *path)
 {
     hops_outfile of;
     hops_status rc;
@@ -199,8 +198,8 @@ hops_status hops_model_predict(const hops_model *m, const char *data_path,
         json_array_append_new(columns, json_string(name ? name : "p_?"));
         free(name);
     }
-    doc = json_pack("{s:I, s:o, s:s, s:O, s:o}", "rows", (json_int_t)n, "columns", columns,
-                    "label", m->label, "metrics", metrics ? metrics : json_null(), "output",
+    doc = json_pack("{s:I, s:o, s:s, s:O, s:o}", "rows", (json_int_t)n, "columns", columns, "label",
+                    m->label, "metrics", metrics ? metrics : json_null(), "output",
                     o->output ? json_string(o->output) : json_null());
     if (doc && o->rows_in_json) {
         json_t *rows = json_array();
@@ -213,9 +212,9 @@ hops_status hops_model_predict(const hops_model *m, const char *data_path,
             json_t *probs = json_object();
             for (size_t c = 0; c < k; c++)
                 json_object_set_new(probs, m->classes[c], json_real(p[c]));
-            json_array_append_new(rows, json_pack("{s:s, s:o}", "prediction",
-                                                  m->classes[argmax(p, k)], "probabilities",
-                                                  probs));
+            json_array_append_new(rows,
+                                  json_pack("{s:s, s:o}", "prediction", m->classes[argmax(p, k)],
+                                            "probabilities", probs));
         }
         json_object_set_new(doc, "predictions", rows);
     }

@@ -58,9 +58,9 @@ static hops_status parse_spec(const char *spec, char **name_out, int64_t *versio
             return hops__error(HOPS_EINVAL, "bad model spec '%s': no version after ':'", spec);
         for (const char *q = colon + 1; *q; q++) {
             if (*q < '0' || *q > '9' || v > (INT64_MAX - 9) / 10)
-                return hops__error(HOPS_EINVAL,
-                                   "bad model spec '%s': the version '%s' is not a positive integer",
-                                   spec, colon + 1);
+                return hops__error(
+                    HOPS_EINVAL, "bad model spec '%s': the version '%s' is not a positive integer",
+                    spec, colon + 1);
             v = v * 10 + (*q - '0');
         }
         if (v == 0)
@@ -146,14 +146,16 @@ static hops_status find_version(hops_project *p, const char *spec, int64_t *vid_
     if (!mid) {
         names = list_of(p, "SELECT name FROM models ORDER BY name", 0);
         rc = hops__error(HOPS_ENOTFOUND, "no model '%s' in this project%s%s", name,
-                         names && *names ? "; models: " : " (no models yet: train one with `hops train`)",
+                         names && *names ? "; models: "
+                                         : " (no models yet: train one with `hops train`)",
                          names && *names ? names : "");
         goto out;
     }
     rc = hops__db_prepare(p->db,
-                          version ? "SELECT id FROM model_versions WHERE model_id = ?1 AND version = ?2"
-                                  : "SELECT id FROM model_versions WHERE model_id = ?1 "
-                                    "ORDER BY version DESC LIMIT 1",
+                          version
+                              ? "SELECT id FROM model_versions WHERE model_id = ?1 AND version = ?2"
+                              : "SELECT id FROM model_versions WHERE model_id = ?1 "
+                                "ORDER BY version DESC LIMIT 1",
                           &st);
     if (rc != HOPS_OK)
         goto out;
@@ -164,8 +166,8 @@ static hops_status find_version(hops_project *p, const char *spec, int64_t *vid_
     if (src == SQLITE_ROW) {
         *vid_out = sqlite3_column_int64(st, 0);
     } else if (src == SQLITE_DONE) {
-        names = list_of(p, "SELECT version FROM model_versions WHERE model_id = ?1 ORDER BY version",
-                        mid);
+        names = list_of(
+            p, "SELECT version FROM model_versions WHERE model_id = ?1 ORDER BY version", mid);
         rc = hops__error(HOPS_ENOTFOUND, "model '%s' has no version %" PRId64 "; versions: %s",
                          name, version, names ? names : "none");
     } else {
@@ -199,9 +201,8 @@ static json_t *version_doc(hops_project *p, sqlite3_stmt *st)
     json_t *m = metrics ? json_loads(metrics, 0, NULL) : NULL;
     json_t *doc = json_pack("{s:s, s:I, s:s, s:s, s:o, s:s, s:s, s:I, s:o, s:f}", "name",
                             name ? name : "", "version", (json_int_t)version, "spec",
-                            spec ? spec : "", "type",
-                            (const char *)sqlite3_column_text(st, 2), "run",
-                            run ? json_string(run) : json_null(), "path", abs ? abs : "",
+                            spec ? spec : "", "type", (const char *)sqlite3_column_text(st, 2),
+                            "run", run ? json_string(run) : json_null(), "path", abs ? abs : "",
                             "sha256", (const char *)sqlite3_column_text(st, 5), "size",
                             (json_int_t)sqlite3_column_int64(st, 6), "metrics",
                             m ? m : json_object(), "created", sqlite3_column_double(st, 8));
@@ -225,8 +226,9 @@ static hops_status load_row(hops_project *p, int64_t vid, json_t **out)
     if (src == SQLITE_ROW)
         *out = version_doc(p, st);
     else
-        rc = src == SQLITE_DONE ? hops__error(HOPS_ENOTFOUND, "model version %" PRId64 " is gone", vid)
-                                : hops__db_error(p->db, src, "model version");
+        rc = src == SQLITE_DONE
+                 ? hops__error(HOPS_ENOTFOUND, "model version %" PRId64 " is gone", vid)
+                 : hops__db_error(p->db, src, "model version");
     sqlite3_finalize(st);
     if (rc == HOPS_OK && !*out)
         rc = hops__error(HOPS_ENOMEM, "out of memory");
@@ -467,12 +469,11 @@ hops_status hops_model_list_json(hops_project *p, char **out_json)
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *v = version_doc(p, st);
-        json_t *row = json_pack("{s:O, s:O, s:I, s:O, s:O, s:O, s:O}", "name",
-                                json_object_get(v, "name"), "latest", json_object_get(v, "version"),
-                                "versions", (json_int_t)sqlite3_column_int64(st, 10), "type",
-                                json_object_get(v, "type"), "run", json_object_get(v, "run"),
-                                "metrics", json_object_get(v, "metrics"), "created",
-                                json_object_get(v, "created"));
+        json_t *row = json_pack(
+            "{s:O, s:O, s:I, s:O, s:O, s:O, s:O}", "name", json_object_get(v, "name"), "latest",
+            json_object_get(v, "version"), "versions", (json_int_t)sqlite3_column_int64(st, 10),
+            "type", json_object_get(v, "type"), "run", json_object_get(v, "run"), "metrics",
+            json_object_get(v, "metrics"), "created", json_object_get(v, "created"));
         json_array_append_new(arr, row);
         json_decref(v);
     }
@@ -509,7 +510,8 @@ hops_status hops_model_export(hops_project *p, const char *spec, const char *dir
         rc = hops__error(HOPS_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = hops__mkdir_p(dir, 0755)) != HOPS_OK || (rc = hops__atomic_write(file, data, len)) != HOPS_OK)
+    if ((rc = hops__mkdir_p(dir, 0755)) != HOPS_OK ||
+        (rc = hops__atomic_write(file, data, len)) != HOPS_OK)
         goto out;
     size_t hl = strlen(htext);
     htext[hl] = '\0';
@@ -522,7 +524,8 @@ hops_status hops_model_export(hops_project *p, const char *spec, const char *dir
     free(with_nl);
     if (rc == HOPS_OK && out_json)
         rc = dump(json_pack("{s:O, s:[s, s], s:s}", "spec", json_object_get(doc, "spec"), "files",
-                            file, hfile, "sha256", json_string_value(json_object_get(doc, "sha256"))),
+                            file, hfile, "sha256",
+                            json_string_value(json_object_get(doc, "sha256"))),
                   out_json);
 out:
     hops_model_free(m);

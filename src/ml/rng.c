@@ -11,7 +11,10 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
 
 void hops__rng_seed(ml_rng *r, uint64_t seed)
 {
@@ -34,7 +37,10 @@ uint64_t hops__rng_next(ml_rng *r)
     return result;
 }
 
-double hops__rng_uniform(ml_rng *r) { return (double)(hops__rng_next(r) >> 11) * 0x1.0p-53; }
+double hops__rng_uniform(ml_rng *r)
+{
+    return (double)(hops__rng_next(r) >> 11) * 0x1.0p-53;
+}
 
 uint64_t hops__rng_below(ml_rng *r, uint64_t n)
 {

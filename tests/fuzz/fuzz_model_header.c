@@ -39,7 +39,8 @@ static void check_model(hops_model *m)
     FUZZ_CHECK(hops__model_encode(m, &buf, &len) == HOPS_OK, "encode: %s", hops_last_error());
     FUZZ_CHECK(hops__model_decode(buf, len, 1, "re-encoded", &back) == HOPS_OK,
                "a re-encoded model does not decode: %s", hops_last_error());
-    FUZZ_CHECK(hops_model_header_json(m, &h1) == HOPS_OK && hops_model_header_json(back, &h2) == HOPS_OK,
+    FUZZ_CHECK(hops_model_header_json(m, &h1) == HOPS_OK &&
+                   hops_model_header_json(back, &h2) == HOPS_OK,
                "header json");
     FUZZ_CHECK(strcmp(h1, h2) == 0, "round trip changed the header:\n%s\n%s", h1, h2);
     if (m->type != HOPS_MODEL_GBDT && m->n_inputs <= 4096 && m->n_outputs <= 4096) {
@@ -63,8 +64,8 @@ static void decode(const uint8_t *data, size_t size, int verify)
     hops_status rc = hops__model_decode(data, size, verify, "fuzz.hops", &m);
     if (rc != HOPS_OK) {
         FUZZ_CHECK(m == NULL, "a refused file still gave a model");
-        FUZZ_CHECK(strstr(hops_last_error(), "fuzz.hops") != NULL, "the message does not name the file: %s",
-                   hops_last_error());
+        FUZZ_CHECK(strstr(hops_last_error(), "fuzz.hops") != NULL,
+                   "the message does not name the file: %s", hops_last_error());
         FUZZ_CHECK(rc == HOPS_ECORRUPT || rc == HOPS_EVERSION || rc == HOPS_ENOMEM,
                    "unexpected status %s", hops_err_name(rc));
         return;

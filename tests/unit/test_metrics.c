@@ -51,8 +51,7 @@ static void test_binary(void **state)
     double p0 = .5, r0 = .5, p1 = 2.0 / 3, r1 = 2.0 / 3;
     assert_near(num(m, "precision"), (p0 + p1) / 2, 1e-12);
     assert_near(num(m, "recall"), (r0 + r1) / 2, 1e-12);
-    assert_near(num(m, "f1"), (2 * p0 * r0 / (p0 + r0) + 2 * p1 * r1 / (p1 + r1)) / 2,
-                        1e-12);
+    assert_near(num(m, "f1"), (2 * p0 * r0 / (p0 + r0) + 2 * p1 * r1 / (p1 + r1)) / 2, 1e-12);
     double ll = -(log(.9) + log(.4) + log(.4) + log(.8) + log(.9)) / 5;
     assert_near(num(m, "log_loss"), ll, 1e-12);
     /* positives .4 .8 .9 vs negatives .1 .6: pairs won 1+2+2 of 6 -> 5/6 */

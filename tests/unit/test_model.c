@@ -274,7 +274,7 @@ static void test_encodings_from_train_split(void **state)
     assert_int_equal(hops__read_file(po.output, &csv, &len), HOPS_OK);
     double v1, v2;
     assert_int_equal(sscanf(csv, "prediction\n%lf\n%lf", &v1, &v2), 2);
-    assert_true(fabs(v2 - 5.0) < 0.05); /* 2 - 3 + 1 and the "x" bonus */
+    assert_true(fabs(v2 - 5.0) < 0.05);             /* 2 - 3 + 1 and the "x" bonus */
     assert_true(isfinite(v1) && fabs(v1 - v2) > 1); /* "w" has no one-hot input: no bonus */
     free(csv);
     json_decref(q);
@@ -358,7 +358,8 @@ static void test_predict_missing_columns(void **state)
     o.label = "y";
     assert_int_equal(hops_model_train(&m, path, &o, NULL), HOPS_OK);
     assert_int_equal(hops_model_predict(m, other, NULL, NULL), HOPS_EINVAL);
-    assert_non_null(strstr(hops_last_error(), "lacks 2 of the 3 columns the model was trained on: 'a', 'c'"));
+    assert_non_null(
+        strstr(hops_last_error(), "lacks 2 of the 3 columns the model was trained on: 'a', 'c'"));
     hops_model_free(m);
     free(other);
     free(path);

@@ -42,7 +42,8 @@ static char *model_file(const char *name, int every)
     hops__buf_puts(&b, "x,y\n");
     for (int i = 0; i < 100; i++)
         hops__buf_printf(&b, "%d,%s\n", i, (i < 50) != (every && i % every == 0) ? "lo" : "hi");
-    char *data = hops__aprintf("%s/%s.csv", dir, name), *path = hops__aprintf("%s/%s.hops", dir, name);
+    char *data = hops__aprintf("%s/%s.csv", dir, name),
+         *path = hops__aprintf("%s/%s.hops", dir, name);
     assert_int_equal(hops__atomic_write(data, b.data, b.len), HOPS_OK);
     hops__buf_free(&b);
     hops_train_options o = HOPS_TRAIN_OPTIONS_INIT;

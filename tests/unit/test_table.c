@@ -50,12 +50,12 @@ static void test_csv(void **state)
     assert_int_equal(hops_table_column_index(t, "d"), -1);
     assert_string_equal(hops_table_cell(t, 0, 1, &len), "x, y");
     assert_int_equal(len, 4);
-    assert_null(hops_table_cell(t, 0, 2, NULL));           /* empty unquoted: null */
+    assert_null(hops_table_cell(t, 0, 2, NULL));             /* empty unquoted: null */
     assert_string_equal(hops_table_cell(t, 2, 0, NULL), ""); /* "" is an empty text */
     assert_string_equal(hops_table_cell(t, 1, 1, NULL), "two\nlines");
     assert_int_equal(hops_table_line(t, 0), 2);
     assert_int_equal(hops_table_line(t, 1), 3);
-    assert_int_equal(hops_table_line(t, 2), 5); /* after the two-line record */
+    assert_int_equal(hops_table_line(t, 2), 5);  /* after the two-line record */
     assert_null(hops_table_cell(t, 3, 0, NULL)); /* out of range */
     assert_false(hops_table_is_jsonl(t));
     hops_table_free(t);
@@ -99,7 +99,8 @@ static void test_order(void **state)
 static void test_jsonl_and_errors(void **state)
 {
     (void)state;
-    char *path = write_file("t.jsonl", "{\"a\": 1, \"b\": \"x\"}\n{\"a\": null}\n{\"b\": \"y\", \"a\": 2.5}\n");
+    char *path = write_file(
+        "t.jsonl", "{\"a\": 1, \"b\": \"x\"}\n{\"a\": null}\n{\"b\": \"y\", \"a\": 2.5}\n");
     hops_table *t = NULL;
     assert_int_equal(hops_table_read(&t, path, NULL), HOPS_OK);
     assert_true(hops_table_is_jsonl(t));
