@@ -161,6 +161,39 @@ static void test_classifiers(void **state)
     free(three);
 }
 
+/* The MLP's optimizers and activations all learn the two-class table. */
+static void test_mlp_variants(void **state)
+{
+    (void)state;
+    char *two = class_table("two.csv", 2);
+    static const hops_kv variants[][2] = {
+        {{"optimizer", "sgd"}, {"activation", "relu"}},
+        {{"optimizer", "sgd"}, {"activation", "tanh"}},
+        {{"optimizer", "adam"}, {"activation", "sigmoid"}},
+        {{"optimizer", "adam"}, {"activation", "tanh"}},
+    };
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        hops_train_options o = HOPS_TRAIN_OPTIONS_INIT;
+        hops_model *m = NULL;
+        char *report = NULL;
+        o.type = HOPS_MODEL_MLP;
+        o.label = "label";
+        o.params = variants[v];
+        o.n_params = 2;
+        o.lr = 0.01;
+        o.threads = 1;
+        if (hops_model_train(&m, two, &o, &report) != HOPS_OK)
+            fail_msg("%s/%s: %s", variants[v][0].value, variants[v][1].value, hops_last_error());
+        json_t *r = parse_owned(report);
+        if (metric(r, "test_metrics", "accuracy") < 0.9)
+            fail_msg("%s/%s: accuracy %g", variants[v][0].value, variants[v][1].value,
+                     metric(r, "test_metrics", "accuracy"));
+        json_decref(r);
+        hops_model_free(m);
+    }
+    free(two);
+}
+
 static void test_xor_mlp(void **state)
 {
     (void)state;
@@ -370,6 +403,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_linear_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_classifiers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mlp_variants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xor_mlp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deterministic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_encodings_from_train_split, setup, teardown),
