@@ -18,18 +18,22 @@ slurm_local_start() {
         exit 77
     fi
     mkdir -p "$sd/state" "$sd/spool"
-    # munged: start one unless one answers already.
-    if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
-        mkdir -p /run/munge /var/log/munge /var/lib/munge
-        chown -R munge:munge /var/log/munge /var/lib/munge /run/munge /etc/munge
-        runuser -u munge -- /usr/sbin/munged --force || { echo "FAIL: munged did not start" >&2; exit 1; }
-        i=0
-        until munge -n 2>/dev/null | unmunge >/dev/null 2>&1; do
-            i=$((i + 1)); [ $i -lt 100 ] || { echo "FAIL: munged does not answer" >&2; exit 1; }; sleep 0.05
-        done
-    fi
+    # munged: start one unless one answers already; under a lock, as tests
+    # running side by side (ctest -j) may get here at the same moment.
+    (
+        flock 9
+        if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
+            mkdir -p /run/munge /var/log/munge /var/lib/munge
+            chown -R munge:munge /var/log/munge /var/lib/munge /run/munge /etc/munge
+            runuser -u munge -- /usr/sbin/munged --force || { echo "FAIL: munged did not start" >&2; exit 1; }
+            i=0
+            until munge -n 2>/dev/null | unmunge >/dev/null 2>&1; do
+                i=$((i + 1)); [ $i -lt 100 ] || { echo "FAIL: munged does not answer" >&2; exit 1; }; sleep 0.05
+            done
+        fi
+    ) 9>"${TMPDIR:-/tmp}/hops-munged.lock" || exit 1
     host=$(hostname)
-    port=$((20000 + $$ % 20000))
+    port=$((20000 + ($$ % 10000) * 2))  # and port+1: never shared by two test processes
     cat >"$sd/slurm.conf" <<CONF
 ClusterName=hopstest
 SlurmctldHost=$host
