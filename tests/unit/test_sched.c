@@ -50,11 +50,14 @@ static int fill(hops_sched *s, void *ud)
     return p->next == p->n ? 1 : 0;
 }
 
+static int stop_on_line; /* hops_sched_stop a task at its first report line */
+
 static void on_line(hops_sched *s, int task, const char *line, size_t len, void *ud)
 {
     plan *p = ud;
-    (void)s;
     snprintf(p->lines[p->order[task]], sizeof p->lines[0], "%.*s", (int)len, line);
+    if (stop_on_line)
+        assert_int_equal(hops_sched_stop(s, task), HOPS_OK);
 }
 
 static void on_end(hops_sched *s, int task, const hops_task_end *e, void *ud)
@@ -145,6 +148,23 @@ static void test_timeout_term_then_kill(void **state)
     assert_true(p.ends[1].end_time - p.ends[1].start_time < 5);
 }
 
+/* hops_sched_stop (early stopping): SIGTERM to the process group, stopped=1. */
+static void test_stop(void **state)
+{
+    (void)state;
+    static const char *const beat[] = {"sh", "-c", "echo '{\"step\": 1}' >>\"$HOPS_REPORT\"; sleep 10", NULL};
+    plan p;
+    memset(&p, 0, sizeof p);
+    add(&p, beat, 1, 0, 0);
+    stop_on_line = 1;
+    run_plan(&p, (hops_slots){1, 0, 0}, 1);
+    stop_on_line = 0;
+    assert_true(p.ends[0].stopped);
+    assert_false(p.ends[0].timed_out);
+    assert_int_equal(p.ends[0].term_signal, SIGTERM);
+    assert_true(p.ends[0].end_time - p.ends[0].start_time < 5);
+}
+
 /* Memory is a slot too: two tasks of 0.6 GiB never share a 1 GiB pool. */
 static void test_memory_slots(void **state)
 {
@@ -194,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_slot_reuse_without_barrier),
         cmocka_unit_test(test_gpus_and_reports),
         cmocka_unit_test(test_timeout_term_then_kill),
+        cmocka_unit_test(test_stop),
         cmocka_unit_test(test_memory_slots),
         cmocka_unit_test(test_submit_errors),
     };
