@@ -8,7 +8,7 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: hops launch [--workers N] [--ps M] [--evaluator] [--executor local]\n"
+    "usage: hops launch [--workers N] [--ps M] [--evaluator] [--executor local|slurm|mpi]\n"
     "                   [--host ADDR] [--timeout S] [--fail-timeout S] [--experiment NAME]\n"
     "                   [--param K=V]... [--tag K=V]... [--quiet] [--json] -- CMD [ARGS...]\n"
     "\n"
@@ -30,8 +30,11 @@ static const char usage[] =
     "      --ps M            parameter-server tasks (default 0); they are stopped with\n"
     "                        SIGTERM once the trainers are done\n"
     "      --evaluator       one evaluator task\n"
-    "      --executor local  where tasks run: local processes (the only executor yet;\n"
-    "                        Slurm and mpirun come with the Slurm executor)\n"
+    "      --executor E      where tasks run: local (processes here, the default),\n"
+    "                        slurm (srun --ntasks T, in the allocation or a new one) or\n"
+    "                        mpi (mpirun -np T); with slurm and mpi each task publishes\n"
+    "                        its host and port in the run's tasks/ directory, which every\n"
+    "                        node must see\n"
     "      --host ADDR       the address tasks are told to use (default 127.0.0.1)\n"
     "      --timeout S       stop the whole job after S seconds (exit 124)\n"
     "      --fail-timeout S  when a task fails, or a trainer ends while others go on,\n"
@@ -80,7 +83,7 @@ int cmd_launch(int argc, char **argv)
     hops_launch_result res;
     cli_kv_list params = {0}, tags = {0};
     hops_project *p = NULL;
-    const char *val;
+    const char *val, *task_of = NULL;
     int json = 0, quiet = 0, code, i, m;
 
     if (cli_wants_help(argc, argv)) {
@@ -112,12 +115,21 @@ int cmd_launch(int argc, char **argv)
         } else if ((m = cli_opt_value(argc, argv, &i, "--executor", NULL, &val)) != 0) {
             if (m < 0)
                 goto missing;
-            if (strcmp(val, "local") != 0) {
+            if (strcmp(val, "local") == 0)
+                o.executor = HOPS_LAUNCH_LOCAL;
+            else if (strcmp(val, "slurm") == 0)
+                o.executor = HOPS_LAUNCH_SLURM;
+            else if (strcmp(val, "mpi") == 0)
+                o.executor = HOPS_LAUNCH_MPI;
+            else {
                 code = cli_fail(EXIT_USAGE, "launch",
-                                "--executor '%s': only 'local' is available yet (slurm and mpi "
-                                "come with the Slurm executor)", val);
+                                "--executor '%s': expected local, slurm or mpi", val);
                 goto out;
             }
+        } else if ((m = cli_opt_value(argc, argv, &i, "--task-of", NULL, &val)) != 0) {
+            if (m < 0)
+                goto missing;
+            task_of = val;
         } else if ((m = cli_opt_value(argc, argv, &i, "--host", NULL, &val)) != 0) {
             if (m < 0)
                 goto missing;
@@ -168,6 +180,12 @@ int cmd_launch(int argc, char **argv)
     if (i >= argc) {
         code = cli_fail(EXIT_USAGE, "launch",
                         "no command given; usage: hops launch [OPTS] -- CMD [ARGS...]");
+        goto out;
+    }
+    if (task_of) { /* one rank of a job started through srun or mpirun */
+        int rc = hops_launch_task(task_of, argv + i, &code);
+        if (rc != HOPS_OK)
+            code = cli_status("launch", rc);
         goto out;
     }
     if ((code = cli_open_project("launch", &p)) != 0)

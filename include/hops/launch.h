@@ -15,6 +15,12 @@
  * a HOPS_REPORT that records metrics (the run's metrics are rank 0's); the
  * others' reports go to /dev/null.
  *
+ * Executors: local processes, Slurm tasks (srun) or Open MPI ranks (mpirun).
+ * Under Slurm and MPI each task first publishes its host and a free port in
+ * the run's tasks/ directory (which every node must see) and waits for the
+ * others, so TF_CONFIG holds real addresses on any number of nodes; the
+ * chief's reports go through a file there, and each task's exit status too.
+ *
  * Logs: each task's stdout and stderr go to tasks/<type>-<index>.stdout.log
  * and .stderr.log in the run directory, and line by line, prefixed with
  * "<type>:<index> | ", to the run's stdout.log / stderr.log (and to ours when
@@ -38,6 +44,13 @@
 extern "C" {
 #endif
 
+/* Where the tasks run. */
+typedef enum {
+    HOPS_LAUNCH_LOCAL = 0, /* processes of this host, started here */
+    HOPS_LAUNCH_SLURM = 1, /* Slurm tasks: `srun --ntasks T` (in the allocation, or a new one) */
+    HOPS_LAUNCH_MPI = 2    /* Open MPI ranks: `mpirun -np T` */
+} hops_launch_executor;
+
 typedef struct {
     unsigned version;
     hops_run_options run;  /* run.argv: the command every task runs */
@@ -52,11 +65,16 @@ typedef struct {
     int forward_signals;   /* SIGINT/SIGTERM/SIGHUP go to every task; the run is KILLED */
     void (*on_start)(const char *run_id, const char *run_dir, void *ud);
     void *ud;
+    hops_launch_executor executor;
+    const char *program;   /* slurm, mpi: the hops program each task runs first (it
+                              takes its address, meets the others, then runs the
+                              command); NULL: the running program */
 } hops_launch_options;
 
 #define HOPS_LAUNCH_OPTIONS_VERSION 1
-#define HOPS_LAUNCH_OPTIONS_INIT \
-    {HOPS_LAUNCH_OPTIONS_VERSION, HOPS_RUN_OPTIONS_INIT, 1, 0, 0, NULL, 0, 0, 0, 0, NULL, NULL}
+#define HOPS_LAUNCH_OPTIONS_INIT                                                                  \
+    {HOPS_LAUNCH_OPTIONS_VERSION, HOPS_RUN_OPTIONS_INIT, 1, 0, 0, NULL, 0, 0, 0, 0, NULL, NULL,  \
+     HOPS_LAUNCH_LOCAL, NULL}
 
 typedef struct {
     char run_id[32];
@@ -73,6 +91,18 @@ typedef struct {
  * exists. */
 HOPS_EXTERN hops_status hops_run_launch(hops_project *p, const hops_launch_options *opts,
                                         hops_launch_result *res);
+
+/* One task of a job hops_run_launch started through srun or mpirun (the
+ * `hops launch --task-of SPEC -- CMD` every rank runs): find this task by
+ * SLURM_PROCID, OMPI_COMM_WORLD_RANK or PMIX_RANK, take a free port on this
+ * host, publish "host port" in the job's directory (shared by the nodes) and
+ * wait for every task's; then run ARGV with the job's environment, its output
+ * prefixed on ours and kept in the task's log files, and leave its exit status
+ * for the launcher. *EXIT_CODE gets ARGV's exit status (128+N for signal N,
+ * 127 when it cannot start). HOPS_ETIMEDOUT when the others do not show up in
+ * time. */
+HOPS_EXTERN hops_status hops_launch_task(const char *spec_path, char *const *argv,
+                                         int *exit_code);
 
 #ifdef __cplusplus
 }

@@ -21,8 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "hops/launch.h"
-#include "run_internal.h"
+#include "launch_internal.h"
 
 #define FLUSH_INTERVAL 0.2
 #define KILL_GRACE 5.0
@@ -43,32 +42,8 @@ static void on_signal(int sig)
     errno = saved;
 }
 
-typedef struct {
-    int fd;           /* pipe read end, -1 once closed */
-    int task_log;     /* tasks/<type>-<index>.<stream>.log */
-    int run_log;      /* the run's stdout.log or stderr.log (borrowed) */
-    int tee_fd;       /* 1 or 2, or -1 */
-    const char *name; /* the task's "type:index" (borrowed) */
-    hops_buf partial; /* a line not finished yet */
-} tstream;
 
-typedef struct {
-    const char *type; /* "chief", "worker", "ps", "evaluator" */
-    int index;
-    int rank; /* trainers 0..N-1, else -1 */
-    char name[32];
-    char host_port[300];
-    hops_child child;
-    tstream s[2];
-    int running, exit_code, term_signal;
-} task;
 
-typedef struct {
-    hops_run *run;
-    hops_buf line;
-    long bad;
-    int skipping;
-} reporter;
 
 static void report_line(reporter *rp, const char *s, size_t n)
 {
@@ -81,7 +56,7 @@ static void report_line(reporter *rp, const char *s, size_t n)
     }
 }
 
-static void report_bytes(reporter *rp, const char *data, size_t n)
+void hops__launch_report_bytes(reporter *rp, const char *data, size_t n)
 {
     while (n > 0) {
         const char *nl = memchr(data, '\n', n);
@@ -106,6 +81,13 @@ static void report_bytes(reporter *rp, const char *data, size_t n)
     }
 }
 
+void hops__launch_report_end(reporter *rp)
+{
+    if (rp->line.len && !rp->skipping)
+        report_line(rp, rp->line.data, rp->line.len);
+    rp->line.len = 0;
+}
+
 /* One line of a task's output, prefixed, to the run's log (and ours). */
 static void put_line(tstream *s, const char *line, size_t n)
 {
@@ -122,7 +104,7 @@ static void put_line(tstream *s, const char *line, size_t n)
     }
 }
 
-static void stream_bytes(tstream *s, const char *data, size_t n)
+void hops__launch_stream_bytes(tstream *s, const char *data, size_t n)
 {
     hops__write_all(s->task_log, data, n);
     while (n > 0) {
@@ -144,7 +126,7 @@ static void stream_bytes(tstream *s, const char *data, size_t n)
 }
 
 /* Read what FD has (non-blocking); 1 at EOF or error, 0 while open. */
-static int drain(int fd, void (*sink)(void *, const char *, size_t), void *ud, int max_rounds)
+int hops__launch_drain(int fd, void (*sink)(void *, const char *, size_t), void *ud, int max_rounds)
 {
     char buf[65536];
     for (int rounds = 0; max_rounds == 0 || rounds < max_rounds; rounds++) {
@@ -162,13 +144,13 @@ static int drain(int fd, void (*sink)(void *, const char *, size_t), void *ud, i
     return 0;
 }
 
-static void report_sink(void *ud, const char *data, size_t n) { report_bytes(ud, data, n); }
-static void stream_sink(void *ud, const char *data, size_t n) { stream_bytes(ud, data, n); }
+static void report_sink(void *ud, const char *data, size_t n) { hops__launch_report_bytes(ud, data, n); }
+static void stream_sink(void *ud, const char *data, size_t n) { hops__launch_stream_bytes(ud, data, n); }
 
-static void stream_close(tstream *s)
+void hops__launch_stream_close(tstream *s)
 {
     if (s->fd >= 0) {
-        drain(s->fd, stream_sink, s, 0);
+        hops__launch_drain(s->fd, stream_sink, s, 0);
         close(s->fd);
         s->fd = -1;
     }
@@ -180,7 +162,7 @@ static void stream_close(tstream *s)
 
 /* Free ports on HOST for N tasks (plus the master and rendezvous ports):
  * every socket stays bound until all are taken, so no two ports are equal. */
-static hops_status take_ports(const char *host, int n, int *ports)
+hops_status hops__launch_ports(const char *host, int n, int *ports)
 {
     int *fds = malloc((size_t)n * sizeof *fds);
     hops_status rc = HOPS_OK;
@@ -218,7 +200,7 @@ static const char *const replaced[] = {
     "WORLD_SIZE=",     "LOCAL_RANK=",      "LOCAL_WORLD_SIZE=", "HOPS_TASK_TYPE=",  "HOPS_TASK_INDEX=",
     "HOPS_RANK=",      "HOPS_WORLD_SIZE=", "HOPS_RENDEZVOUS="};
 
-static void free_env(char **env)
+void hops__launch_env_free(char **env)
 {
     for (size_t i = 0; env && env[i]; i++)
         free(env[i]);
@@ -236,7 +218,7 @@ static char **task_env(char **extra)
         m++;
     char **env = calloc(n + m + 1, sizeof *env);
     if (!env) {
-        free_env(extra);
+        hops__launch_env_free(extra);
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
@@ -244,8 +226,8 @@ static char **task_env(char **extra)
         for (size_t j = 0; j < HOPS_ARRAY_LEN(replaced) && !skip; j++)
             skip = strncmp(environ[i], replaced[j], strlen(replaced[j])) == 0;
         if (!skip && !(env[k++] = hops__strdup(environ[i]))) {
-            free_env(env);
-            free_env(extra);
+            hops__launch_env_free(env);
+            hops__launch_env_free(extra);
             return NULL;
         }
     }
@@ -254,6 +236,7 @@ static char **task_env(char **extra)
     free(extra);
     return env;
 }
+
 
 typedef struct {
     const hops_launch_options *o;
@@ -271,44 +254,60 @@ typedef struct {
 } job;
 
 /* The environment of task T. */
-static char **env_for(job *j, task *t)
+char **hops__launch_env(const layout *L, const task *t)
 {
     char **extra = calloc(20, sizeof *extra);
     size_t k = 0;
     if (!extra)
         return NULL;
-    json_t *cfg = json_pack("{s:O, s:{s:s, s:i}}", "cluster", j->cluster, "task", "type", t->type,
+    json_t *cfg = json_pack("{s:O, s:{s:s, s:i}}", "cluster", L->cluster, "task", "type", t->type,
                             "index", t->index);
     char *tf = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
     json_decref(cfg);
-    extra[k++] = hops__aprintf("HOPS_PROJECT=%s", j->project_root);
-    extra[k++] = hops__aprintf("HOPS_RUN_ID=%s", hops_run_id(j->run));
-    extra[k++] = hops__aprintf("HOPS_RUN_DIR=%s", hops_run_dir(j->run));
-    extra[k++] = hops__aprintf("HOPS_PARAMS=%s", hops_run_params_json(j->run));
-    extra[k++] = hops__aprintf("HOPS_EXPERIMENT=%s", hops_run_experiment(j->run));
-    extra[k++] = t->rank == 0 ? hops__aprintf("HOPS_REPORT=/dev/fd/%d", j->report_pipe[1])
+    extra[k++] = hops__aprintf("HOPS_PROJECT=%s", L->project);
+    extra[k++] = hops__aprintf("HOPS_RUN_ID=%s", L->run_id);
+    extra[k++] = hops__aprintf("HOPS_RUN_DIR=%s", L->run_dir);
+    extra[k++] = hops__aprintf("HOPS_PARAMS=%s", L->params);
+    extra[k++] = hops__aprintf("HOPS_EXPERIMENT=%s", L->experiment);
+    extra[k++] = t->rank == 0 ? hops__aprintf("HOPS_REPORT=%s", L->chief_report)
                               : hops__strdup("HOPS_REPORT=/dev/null");
     extra[k++] = hops__aprintf("TF_CONFIG=%s", tf ? tf : "");
     extra[k++] = hops__aprintf("HOPS_TASK_TYPE=%s", t->type);
     extra[k++] = hops__aprintf("HOPS_TASK_INDEX=%d", t->index);
     if (t->rank >= 0) {
-        extra[k++] = hops__aprintf("MASTER_ADDR=%s", j->host);
-        extra[k++] = hops__aprintf("MASTER_PORT=%d", j->master_port);
+        extra[k++] = hops__aprintf("MASTER_ADDR=%s", L->master_host);
+        extra[k++] = hops__aprintf("MASTER_PORT=%d", L->master_port);
         extra[k++] = hops__aprintf("RANK=%d", t->rank);
-        extra[k++] = hops__aprintf("WORLD_SIZE=%d", j->trainers);
+        extra[k++] = hops__aprintf("WORLD_SIZE=%d", L->trainers);
         extra[k++] = hops__aprintf("LOCAL_RANK=%d", t->rank);
-        extra[k++] = hops__aprintf("LOCAL_WORLD_SIZE=%d", j->trainers);
+        extra[k++] = hops__aprintf("LOCAL_WORLD_SIZE=%d", L->trainers);
         extra[k++] = hops__aprintf("HOPS_RANK=%d", t->rank);
-        extra[k++] = hops__aprintf("HOPS_WORLD_SIZE=%d", j->trainers);
-        extra[k++] = hops__aprintf("HOPS_RENDEZVOUS=%s:%d", j->host, j->rendezvous_port);
+        extra[k++] = hops__aprintf("HOPS_WORLD_SIZE=%d", L->trainers);
+        extra[k++] = hops__aprintf("HOPS_RENDEZVOUS=%s:%d", L->master_host, L->rendezvous_port);
     }
     free(tf);
     for (size_t i = 0; i < k; i++)
         if (!extra[i]) {
-            free_env(extra);
+            hops__launch_env_free(extra);
             return NULL;
         }
     return task_env(extra);
+}
+
+static void job_layout(const job *j, layout *L)
+{
+    memset(L, 0, sizeof *L);
+    L->cluster = j->cluster;
+    L->master_host = j->host;
+    L->master_port = j->master_port;
+    L->rendezvous_port = j->rendezvous_port;
+    L->trainers = j->trainers;
+    L->project = j->project_root;
+    L->run_id = hops_run_id(j->run);
+    L->run_dir = hops_run_dir(j->run);
+    L->params = hops_run_params_json(j->run);
+    L->experiment = hops_run_experiment(j->run);
+    snprintf(L->chief_report, sizeof L->chief_report, "/dev/fd/%d", j->report_pipe[1]);
 }
 
 static void signal_running(job *j, int sig, int ps_only)
@@ -316,6 +315,20 @@ static void signal_running(job *j, int sig, int ps_only)
     for (int i = 0; i < j->n; i++)
         if (j->t[i].running && (!ps_only || strcmp(j->t[i].type, "ps") == 0))
             kill(-j->t[i].child.pid, sig);
+}
+
+void hops__launch_task_role(int i, int workers, int ps, task *t)
+{
+    if (i == 0) {
+        t->type = "chief", t->index = 0, t->rank = 0;
+    } else if (i < workers) {
+        t->type = "worker", t->index = i - 1, t->rank = i;
+    } else if (i < workers + ps) {
+        t->type = "ps", t->index = i - workers, t->rank = -1;
+    } else {
+        t->type = "evaluator", t->index = 0, t->rank = -1;
+    }
+    snprintf(t->name, sizeof t->name, "%s:%d", t->type, t->index);
 }
 
 /* Lay out the tasks and their addresses. */
@@ -327,7 +340,7 @@ static hops_status plan(job *j)
     hops_status rc;
     if (!ports || !(j->t = calloc((size_t)n, sizeof *j->t)))
         return free(ports), hops__error(HOPS_ENOMEM, "out of memory");
-    if ((rc = take_ports(j->host, n + 2, ports)) != HOPS_OK) {
+    if ((rc = hops__launch_ports(j->host, n + 2, ports)) != HOPS_OK) {
         free(ports);
         return rc;
     }
@@ -338,16 +351,7 @@ static hops_status plan(job *j)
     j->cluster = json_object();
     for (int i = 0; i < n; i++) {
         task *t = &j->t[i];
-        if (i == 0) {
-            t->type = "chief", t->index = 0, t->rank = 0;
-        } else if (i < o->workers) {
-            t->type = "worker", t->index = i - 1, t->rank = i;
-        } else if (i < o->workers + o->ps) {
-            t->type = "ps", t->index = i - o->workers, t->rank = -1;
-        } else {
-            t->type = "evaluator", t->index = 0, t->rank = -1;
-        }
-        snprintf(t->name, sizeof t->name, "%s:%d", t->type, t->index);
+        hops__launch_task_role(i, o->workers, o->ps, t);
         snprintf(t->host_port, sizeof t->host_port, "%s:%d", j->host, ports[i]);
         json_t *arr = json_object_get(j->cluster, t->type);
         if (!arr) {
@@ -383,7 +387,9 @@ static hops_status start_task(job *j, task *t)
         t->s[s].run_log = s ? j->run_err : j->run_out;
         t->s[s].tee_fd = j->o->tee ? (s ? 2 : 1) : -1;
     }
-    if (!(env = env_for(j, t))) {
+    layout L;
+    job_layout(j, &L);
+    if (!(env = hops__launch_env(&L, t))) {
         rc = hops__error(HOPS_ENOMEM, "out of memory");
         goto out;
     }
@@ -412,9 +418,149 @@ static hops_status start_task(job *j, task *t)
 out:
     free(paths[0]);
     free(paths[1]);
-    free_env(env);
+    hops__launch_env_free(env);
     return rc;
 }
+
+/* ---- the job's fate: shared by the local and the cluster drivers ---- */
+
+void hops__launch_state_init(job_state *js, task *t, int n, const hops_launch_options *o,
+                             void (*sig)(void *ud, int signo, int ps_only), void *ud)
+{
+    memset(js, 0, sizeof *js);
+    js->t = t;
+    js->n = n;
+    js->timeout = o->timeout;
+    js->fail_grace = o->fail_timeout > 0 ? o->fail_timeout : 60;
+    js->signal = sig;
+    js->ud = ud;
+    if (o->timeout > 0)
+        js->job_deadline = hops__mono_time() + o->timeout;
+}
+
+static int is_ps(const task *t) { return strcmp(t->type, "ps") == 0; }
+
+void hops__launch_ended(job_state *js, task *t, int exit_code, int term_signal, double now)
+{
+    t->running = 0;
+    t->exit_code = exit_code;
+    t->term_signal = term_signal;
+    if (js->stopping_ps && is_ps(t))
+        return; /* asked to stop: how it ended says nothing */
+    if (js->got_signal || js->timed_out || js->hung || (js->failed && js->kill_deadline > 0))
+        return; /* stopped by us */
+    if (exit_code != 0 || is_ps(t)) {
+        if (!js->failed) {
+            js->failed = t;
+            js->fail_deadline = now + js->fail_grace;
+        }
+    } else if (!js->first_done && strcmp(t->type, "evaluator") != 0) {
+        js->first_done = t;
+        js->fail_deadline = now + js->fail_grace;
+    }
+}
+
+void hops__launch_signal(job_state *js, int sig, double now)
+{
+    if (js->got_signal) { /* asked twice: stop at once */
+        js->signal(js->ud, SIGKILL, 0);
+        return;
+    }
+    js->got_signal = sig;
+    js->signal(js->ud, sig, 0);
+    js->kill_deadline = now + KILL_GRACE;
+}
+
+int hops__launch_tick(job_state *js, double now)
+{
+    int running = 0, trainers = 0;
+    for (int i = 0; i < js->n; i++) {
+        running += js->t[i].running;
+        trainers += js->t[i].running && !is_ps(&js->t[i]);
+    }
+    if (!running)
+        return 0;
+    if (!trainers && !js->stopping_ps) { /* done: the parameter servers may go */
+        js->stopping_ps = 1;
+        js->signal(js->ud, SIGTERM, 1);
+        js->kill_deadline = now + KILL_GRACE;
+    }
+    if (js->job_deadline > 0 && now >= js->job_deadline && !js->timed_out && !js->got_signal) {
+        js->timed_out = 1;
+        js->job_deadline = 0;
+        js->signal(js->ud, SIGTERM, 0);
+        js->kill_deadline = now + KILL_GRACE;
+    }
+    if (js->fail_deadline > 0 && now >= js->fail_deadline) {
+        js->fail_deadline = 0;
+        if (trainers && !js->got_signal && !js->timed_out) {
+            if (!js->failed) {
+                js->hung = 1;
+                for (int i = 0; i < js->n && !js->failed; i++)
+                    if (js->t[i].running && !is_ps(&js->t[i]))
+                        js->failed = &js->t[i];
+            }
+            js->signal(js->ud, SIGTERM, 0);
+            js->kill_deadline = now + KILL_GRACE;
+        } else if (js->failed && !js->got_signal && !js->timed_out) {
+            js->signal(js->ud, SIGTERM, 0); /* parameter servers of a failed job */
+            js->kill_deadline = now + KILL_GRACE;
+        }
+    }
+    if (js->kill_deadline > 0 && now >= js->kill_deadline) {
+        js->signal(js->ud, SIGKILL, 0);
+        js->kill_deadline = now + KILL_GRACE;
+    }
+    return 1;
+}
+
+int hops__launch_wait_ms(const job_state *js, double now, double at_most)
+{
+    double wake = now + at_most;
+    double deadlines[] = {js->job_deadline, js->fail_deadline, js->kill_deadline};
+    for (size_t d = 0; d < HOPS_ARRAY_LEN(deadlines); d++)
+        if (deadlines[d] > 0 && deadlines[d] < wake)
+            wake = deadlines[d];
+    int ms = (int)((wake - now) * 1000) + 1;
+    return ms < 0 ? 0 : ms;
+}
+
+void hops__launch_outcome(const job_state *js, hops_launch_result *res, char **reason)
+{
+    const task *failed = js->failed;
+    if (js->got_signal) {
+        res->state = HOPS_RUN_KILLED;
+        res->exit_code = 128 + js->got_signal;
+        *reason = hops__aprintf("stopped by %s sent to hops launch", strsignal(js->got_signal));
+    } else if (js->timed_out) {
+        res->state = HOPS_RUN_FAILED;
+        res->exit_code = 124;
+        *reason = hops__aprintf("the job did not end within its timeout of %g s", js->timeout);
+    } else if (js->hung) {
+        res->state = HOPS_RUN_FAILED;
+        res->exit_code = 124;
+        hops__strlcpy(res->failed_task, failed->name, sizeof res->failed_task);
+        *reason = hops__aprintf("%s did not end within %g s of %s ending; stopped", failed->name,
+                                js->fail_grace,
+                                js->first_done ? js->first_done->name : "another task");
+    } else if (failed) {
+        res->state = HOPS_RUN_FAILED;
+        res->exit_code = failed->exit_code ? failed->exit_code : 1;
+        hops__strlcpy(res->failed_task, failed->name, sizeof res->failed_task);
+        *reason = failed->term_signal
+                      ? hops__aprintf("%s was terminated by signal %d (%s)", failed->name,
+                                      failed->term_signal, strsignal(failed->term_signal))
+                  : failed->exit_code
+                      ? hops__aprintf("%s exited with code %d", failed->name, failed->exit_code)
+                      : hops__aprintf("%s (a parameter server) ended before the job did",
+                                      failed->name);
+    } else {
+        res->state = HOPS_RUN_FINISHED;
+        res->exit_code = 0;
+    }
+}
+
+static void local_signal(void *ud, int sig, int ps_only) { signal_running(ud, sig, ps_only); }
 
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP};
 
@@ -422,9 +568,8 @@ hops_status hops_run_launch(hops_project *p, const hops_launch_options *o, hops_
 {
     job j;
     struct sigaction old_act[HOPS_ARRAY_LEN(forwarded)], old_pipe, act;
-    int handlers = 0, pipe_handler = 0, got_signal = 0, timed_out = 0, hung = 0, stopping_ps = 0;
-    double now, job_deadline = 0, fail_deadline = 0, kill_deadline = 0, last_flush;
-    task *failed = NULL, *first_done = NULL;
+    int handlers = 0, pipe_handler = 0;
+    double last_flush;
     char *reason = NULL, *tasks_dir = NULL, *out_path = NULL, *err_path = NULL;
     hops_status rc;
 
@@ -441,6 +586,10 @@ hops_status hops_run_launch(hops_project *p, const hops_launch_options *o, hops_
                            MAX_TASKS - 1, o->workers, o->ps);
     if (o->timeout < 0 || o->fail_timeout < 0)
         return hops__error(HOPS_EINVAL, "timeouts must be 0 (none) or positive seconds");
+    if (o->executor == HOPS_LAUNCH_SLURM || o->executor == HOPS_LAUNCH_MPI)
+        return hops__launch_cluster(p, o, res);
+    if (o->executor != HOPS_LAUNCH_LOCAL)
+        return hops__error(HOPS_EINVAL, "unknown executor %d", (int)o->executor);
     j.o = o;
     j.host = o->host && *o->host ? o->host : "127.0.0.1";
     if ((rc = plan(&j)) != HOPS_OK)
@@ -502,10 +651,9 @@ hops_status hops_run_launch(hops_project *p, const hops_launch_options *o, hops_
     close(j.report_pipe[1]);
     j.report_pipe[1] = -1;
 
-    now = last_flush = hops__mono_time();
-    if (o->timeout > 0)
-        job_deadline = now + o->timeout;
-    const double fail_grace = o->fail_timeout > 0 ? o->fail_timeout : 60;
+    job_state js;
+    hops__launch_state_init(&js, j.t, j.n, o, local_signal, &j);
+    last_flush = hops__mono_time();
     struct pollfd *pfd = calloc((size_t)j.n * 3 + 2, sizeof *pfd);
     void **owner = calloc((size_t)j.n * 3 + 2, sizeof *owner);
     char *kind = calloc((size_t)j.n * 3 + 2, 1);
@@ -516,18 +664,9 @@ hops_status hops_run_launch(hops_project *p, const hops_launch_options *o, hops_
         goto end_failed;
     }
     for (;;) {
-        int running = 0, trainers_left = 0, np = 0;
-        for (int i = 0; i < j.n; i++) {
-            running += j.t[i].running;
-            trainers_left += j.t[i].running && strcmp(j.t[i].type, "ps") != 0;
-        }
-        if (!running)
+        int np = 0;
+        if (!hops__launch_tick(&js, hops__mono_time()))
             break;
-        if (!trainers_left && !stopping_ps) { /* done: the parameter servers may go */
-            stopping_ps = 1;
-            signal_running(&j, SIGTERM, 1);
-            kill_deadline = hops__mono_time() + KILL_GRACE;
-        }
         if (j.report_pipe[0] >= 0)
             pfd[np] = (struct pollfd){j.report_pipe[0], POLLIN, 0}, kind[np++] = 'r';
         if (handlers)
@@ -544,14 +683,8 @@ hops_status hops_run_launch(hops_project *p, const hops_launch_options *o, hops_
                 pfd[np] = (struct pollfd){t->child.pidfd, POLLIN, 0}, kind[np++] = 'p';
             }
         }
-        now = hops__mono_time();
-        double wake = now + FLUSH_INTERVAL;
-        double deadlines[] = {job_deadline, fail_deadline, kill_deadline};
-        for (size_t d = 0; d < HOPS_ARRAY_LEN(deadlines); d++)
-            if (deadlines[d] > 0 && deadlines[d] < wake)
-                wake = deadlines[d];
-        int timeout_ms = (int)((wake - now) * 1000) + 1;
-        if (poll(pfd, (nfds_t)np, timeout_ms < 0 ? 0 : timeout_ms) < 0 && errno != EINTR) {
+        if (poll(pfd, (nfds_t)np, hops__launch_wait_ms(&js, hops__mono_time(), FLUSH_INTERVAL)) < 0 &&
+            errno != EINTR) {
             rc = hops__error(HOPS_EIO, "poll: %s", strerror(errno));
             signal_running(&j, SIGKILL, 0);
             break;
@@ -560,28 +693,21 @@ hops_status hops_run_launch(hops_project *p, const hops_launch_options *o, hops_
             if (!pfd[k].revents)
                 continue;
             if (kind[k] == 'r') {
-                if (drain(j.report_pipe[0], report_sink, &j.rp, 64)) {
+                if (hops__launch_drain(j.report_pipe[0], report_sink, &j.rp, 64)) {
                     close(j.report_pipe[0]);
                     j.report_pipe[0] = -1;
                 }
             } else if (kind[k] == 's') {
                 tstream *s = owner[k];
-                if (drain(s->fd, stream_sink, s, 16)) {
+                if (hops__launch_drain(s->fd, stream_sink, s, 16)) {
                     close(s->fd);
                     s->fd = -1;
                 }
             } else if (kind[k] == 'g') {
                 unsigned char sigs[16];
                 ssize_t got = read(sig_pipe[0], sigs, sizeof sigs);
-                for (ssize_t s = 0; s < got; s++) {
-                    if (got_signal) {
-                        signal_running(&j, SIGKILL, 0);
-                    } else {
-                        got_signal = sigs[s];
-                        signal_running(&j, sigs[s], 0);
-                        kill_deadline = hops__mono_time() + KILL_GRACE;
-                    }
-                }
+                for (ssize_t s = 0; s < got; s++)
+                    hops__launch_signal(&js, sigs[s], hops__mono_time());
             }
         }
         /* Who ended? (pidfds say so; without them, ask every poll.) */
@@ -590,54 +716,10 @@ hops_status hops_run_launch(hops_project *p, const hops_launch_options *o, hops_
             int st;
             if (!t->running || waitpid(t->child.pid, &st, WNOHANG) != t->child.pid)
                 continue;
-            t->running = 0;
-            t->term_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-            t->exit_code = WIFSIGNALED(st) ? 128 + t->term_signal : WEXITSTATUS(st);
-            int is_ps = strcmp(t->type, "ps") == 0;
-            if (stopping_ps && is_ps)
-                continue; /* asked to stop: how it ended says nothing */
-            if (got_signal || timed_out || hung || (failed && kill_deadline > 0))
-                continue; /* stopped by us */
-            if (t->exit_code != 0 || is_ps) {
-                if (!failed) {
-                    failed = t;
-                    fail_deadline = hops__mono_time() + fail_grace;
-                }
-            } else if (!first_done && strcmp(t->type, "evaluator") != 0) {
-                first_done = t;
-                fail_deadline = hops__mono_time() + fail_grace;
-            }
+            int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+            hops__launch_ended(&js, t, sig ? 128 + sig : WEXITSTATUS(st), sig, hops__mono_time());
         }
-        now = hops__mono_time();
-        if (job_deadline > 0 && now >= job_deadline && !timed_out && !got_signal) {
-            timed_out = 1;
-            job_deadline = 0;
-            signal_running(&j, SIGTERM, 0);
-            kill_deadline = now + KILL_GRACE;
-        }
-        if (fail_deadline > 0 && now >= fail_deadline) {
-            fail_deadline = 0;
-            int trainers_running = 0;
-            for (int i = 0; i < j.n; i++)
-                trainers_running += j.t[i].running && strcmp(j.t[i].type, "ps") != 0;
-            if (trainers_running && !got_signal && !timed_out) {
-                if (!failed) {
-                    hung = 1;
-                    for (int i = 0; i < j.n && !failed; i++)
-                        if (j.t[i].running && strcmp(j.t[i].type, "ps") != 0)
-                            failed = &j.t[i];
-                }
-                signal_running(&j, SIGTERM, 0);
-                kill_deadline = now + KILL_GRACE;
-            } else if (failed && !got_signal && !timed_out) {
-                signal_running(&j, SIGTERM, 0); /* parameter servers of a failed job */
-                kill_deadline = now + KILL_GRACE;
-            }
-        }
-        if (kill_deadline > 0 && now >= kill_deadline) {
-            signal_running(&j, SIGKILL, 0);
-            kill_deadline = now + KILL_GRACE;
-        }
+        double now = hops__mono_time();
         if (now - last_flush >= FLUSH_INTERVAL) {
             if (hops_run_flush(j.run) != HOPS_OK)
                 hops_log(HOPS_LOG_WARN, "run %s: metrics not saved yet, will retry: %s",
@@ -649,43 +731,13 @@ hops_status hops_run_launch(hops_project *p, const hops_launch_options *o, hops_
     free(owner);
     free(kind);
     if (j.report_pipe[0] >= 0)
-        drain(j.report_pipe[0], report_sink, &j.rp, 0);
-    if (j.rp.line.len && !j.rp.skipping)
-        report_line(&j.rp, j.rp.line.data, j.rp.line.len);
-
-    if (got_signal) {
-        res->state = HOPS_RUN_KILLED;
-        res->exit_code = 128 + got_signal;
-        reason = hops__aprintf("stopped by %s sent to hops launch", strsignal(got_signal));
-    } else if (timed_out) {
-        res->state = HOPS_RUN_FAILED;
-        res->exit_code = 124;
-        reason = hops__aprintf("the job did not end within its timeout of %g s", o->timeout);
-    } else if (hung) {
-        res->state = HOPS_RUN_FAILED;
-        res->exit_code = 124;
-        hops__strlcpy(res->failed_task, failed->name, sizeof res->failed_task);
-        reason = hops__aprintf("%s did not end within %g s of %s ending; stopped", failed->name,
-                               fail_grace, first_done ? first_done->name : "another task");
-    } else if (failed) {
-        res->state = HOPS_RUN_FAILED;
-        res->exit_code = failed->exit_code ? failed->exit_code : 1;
-        hops__strlcpy(res->failed_task, failed->name, sizeof res->failed_task);
-        reason = failed->term_signal
-                     ? hops__aprintf("%s was terminated by signal %d (%s)", failed->name,
-                                     failed->term_signal, strsignal(failed->term_signal))
-                 : failed->exit_code
-                     ? hops__aprintf("%s exited with code %d", failed->name, failed->exit_code)
-                     : hops__aprintf("%s (a parameter server) ended before the job did",
-                                     failed->name);
-    } else {
-        res->state = HOPS_RUN_FINISHED;
-        res->exit_code = 0;
-    }
+        hops__launch_drain(j.report_pipe[0], report_sink, &j.rp, 0);
+    hops__launch_report_end(&j.rp);
+    hops__launch_outcome(&js, res, &reason);
 finish:
     for (int i = 0; i < j.n; i++)
         for (int s = 0; s < 2; s++)
-            stream_close(&j.t[i].s[s]);
+            hops__launch_stream_close(&j.t[i].s[s]);
     if (rc == HOPS_OK)
         rc = hops_run_end(j.run, res->state, res->exit_code, 0, reason);
     else

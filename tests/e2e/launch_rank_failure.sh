@@ -86,7 +86,7 @@ expect_code 2 "$HOPS" launch --workers 0 -- true
 assert_contains "$T/err" "whole number from 1"
 expect_code 2 "$HOPS" launch --ps -1 -- true
 expect_code 2 "$HOPS" launch --executor yarn -- true
-assert_contains "$T/err" "only 'local'"
+assert_contains "$T/err" "expected local, slurm or mpi"
 expect_code 2 "$HOPS" launch --timeout soon -- true
 expect_code 2 "$HOPS" launch --workers 2
 assert_contains "$T/err" "no command given"

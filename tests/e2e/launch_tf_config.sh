@@ -24,6 +24,13 @@ if t == "ps":   # a parameter server serves until it is told to stop
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     while True:
         time.sleep(0.05)
+# Trainers end only once every task has written its file: the parameter
+# servers are stopped when the trainers are done, maybe before they wrote.
+art = os.environ["HOPS_RUN_DIR"] + "/artifacts"
+for _ in range(600):
+    if len([f for f in os.listdir(art) if f.endswith(".json")]) == 6:
+        break
+    time.sleep(0.05)
 PY
 
 expect_code 0 "$HOPS" launch --workers 3 --ps 2 --evaluator --param lr=0.1 --json -- "$PY" task.py
