@@ -6,6 +6,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <hops/collective.h>
+#include <hops/launch.h>
+
 #include "cli.h"
 
 static const char usage[] =
@@ -45,6 +48,16 @@ static const char usage[] =
     "                     early-stopping split; 0: stop on the training loss),\n"
     "                     patience=10, tol=1e-4, C=1 (logistic, softmax); gbdt passes any\n"
     "                     other K=V to XGBoost (max_depth=4, subsample=0.8, ...)\n"
+    "  --strategy S       distributed mlp training, one run for the whole job:\n"
+    "                       allreduce --workers N   N processes (hops launch: the chief\n"
+    "                         and N-1 workers), each computing its share of every global\n"
+    "                         batch, gradients summed by all-reduce (shared memory on\n"
+    "                         one host, TCP across hosts); --executor local|slurm|mpi\n"
+    "                       mirrored --replicas N   N threads in this process sharing\n"
+    "                         the data, each its share of every batch\n"
+    "                     Either gives single-process training's loss curve with the same\n"
+    "                     global --batch, up to float rounding; logs per rank (chief:0,\n"
+    "                     worker:0 ...) and rank 0's metrics in the run\n"
     "  --threads N        parser, OpenBLAS and XGBoost threads (default: all CPUs); the\n"
     "                     same seed and thread count give the same model, byte for byte\n"
     "  --format, --delimiter, --no-header   how D is read\n"
@@ -164,6 +177,163 @@ static void print_metrics(const char *what, const json_t *metrics)
     fputc('\n', stderr);
 }
 
+/* ---- --strategy allreduce ---- */
+
+static void report_epoch(void *ud, int64_t epoch, size_t n, const char *const *keys,
+                         const double *values)
+{
+    const epoch_ctx *e = ud;
+    hops_report_step(epoch, n, keys, values); /* to the launcher: the run's metrics */
+    int every = e->epochs > 10 ? e->epochs / 10 : 1;
+    if (e->quiet || (epoch % every != 0 && epoch != 1))
+        return;
+    fprintf(stderr, "epoch %lld", (long long)epoch);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "  %s %.6g", keys[i], values[i]);
+    fputc('\n', stderr);
+}
+
+/* Final metrics of a metrics object (numbers only) as report lines, keys
+ * prefixed with PREFIX. */
+static void report_finals(const json_t *metrics, const char *prefix)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)metrics, key, v) {
+        if (!json_is_number(v))
+            continue;
+        char k[256];
+        snprintf(k, sizeof k, "%s%s", prefix, key);
+        hops_report_final(k, json_number_value(v));
+    }
+}
+
+/* One rank of `hops train --strategy allreduce`, under hops launch: join the
+ * communicator (HOPS_RANK, HOPS_WORLD_SIZE, HOPS_RENDEZVOUS), train; rank 0
+ * reports every epoch and the final metrics, and leaves the model as the
+ * run's artifacts/model.hops for the driver to register. */
+static int train_rank(hops_train_options *o, const char *path, int quiet)
+{
+    hops_comm *comm = NULL;
+    hops_model *model = NULL;
+    char *report = NULL;
+    const char *run_dir = getenv("HOPS_RUN_DIR");
+    int rc = hops_comm_open(&comm, NULL), code = EXIT_OK;
+    if (rc != HOPS_OK)
+        return cli_status("train", rc);
+    int rank = hops_comm_rank(comm);
+    epoch_ctx ectx = {NULL, quiet, o->epochs ? o->epochs : 200, now()};
+    o->comm = comm;
+    o->run_id = getenv("HOPS_RUN_ID");
+    fprintf(stderr, "rank %d of %d (%s all-reduce)\n", rank, hops_comm_size(comm),
+            hops_comm_backend_name(comm));
+    if (rank == 0) {
+        o->on_epoch = report_epoch;
+        o->ud = &ectx;
+    }
+    if ((rc = hops_model_train(&model, path, o, &report)) != HOPS_OK) {
+        code = cli_status("train", rc);
+        goto out;
+    }
+    if (rank == 0) {
+        json_t *rep = json_loads(report, 0, NULL);
+        report_finals(json_object_get(rep, "test_metrics"), "");
+        report_finals(json_object_get(rep, "train_metrics"), "train_");
+        json_decref(rep);
+        char artifact[4200];
+        snprintf(artifact, sizeof artifact, "%s/artifacts/model.hops", run_dir ? run_dir : ".");
+        if ((rc = hops_model_save(model, artifact)) != HOPS_OK)
+            code = cli_status("train", rc);
+    }
+out:
+    hops_model_free(model);
+    hops_free(report);
+    hops_comm_close(comm);
+    return code;
+}
+
+/* The driver of `hops train --strategy allreduce`: the same command, with
+ * --rank-of-job, as WORKERS ranks of one hops launch job (one run), then
+ * the chief's model registered. */
+static int train_job(hops_project *p, const hops_run_options *ro, int argc, char **argv,
+                     int workers, const char *executor, const char *name, int json)
+{
+    hops_launch_options lo = HOPS_LAUNCH_OPTIONS_INIT;
+    hops_launch_result res;
+    char self[4096], *artifact = NULL, *reg = NULL, *show = NULL;
+    const char **cmd = calloc((size_t)argc + 3, sizeof *cmd);
+    int code = EXIT_OK;
+    if (!cmd)
+        return cli_fail(EXIT_FAIL, "train", "out of memory");
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[len > 0 ? len : 0] = '\0';
+    cmd[0] = self;
+    for (int i = 0; i < argc; i++) /* argv[0] is "train" */
+        cmd[1 + i] = argv[i];
+    cmd[1 + argc] = "--rank-of-job";
+    lo.run = *ro;
+    lo.run.argv = cmd;
+    lo.run.argc = (size_t)argc + 2;
+    lo.workers = workers;
+    lo.tee = !json;
+    lo.forward_signals = 1;
+    if (executor && strcmp(executor, "slurm") == 0)
+        lo.executor = HOPS_LAUNCH_SLURM;
+    else if (executor && strcmp(executor, "mpi") == 0)
+        lo.executor = HOPS_LAUNCH_MPI;
+    int rc = hops_run_launch(p, &lo, &res);
+    if (rc != HOPS_OK && !res.run_id[0]) {
+        code = cli_status("train", rc);
+        goto out;
+    }
+    if (res.state != HOPS_RUN_FINISHED) {
+        code = cli_fail(res.exit_code ? res.exit_code : EXIT_FAIL, "train",
+                        "run %s %s%s%s: see `hops runs show %s`", res.run_id,
+                        hops_run_state_name(res.state), res.failed_task[0] ? ", task " : "",
+                        res.failed_task, res.run_id);
+        goto out;
+    }
+    if ((rc = hops_run_show_json(p, res.run_id, &show)) != HOPS_OK) {
+        code = cli_status("train", rc);
+        goto out;
+    }
+    json_t *run = json_loads(show, 0, NULL);
+    const char *dir = json_string_value(json_object_get(run, "run_dir"));
+    size_t alen = strlen(dir ? dir : ".") + 32;
+    if ((artifact = malloc(alen)))
+        snprintf(artifact, alen, "%s/artifacts/model.hops", dir ? dir : ".");
+    if (!artifact ||
+        (rc = hops_model_register(p, name, artifact, &reg)) != HOPS_OK) {
+        json_decref(run);
+        code = artifact ? cli_status("train", rc) : cli_fail(EXIT_FAIL, "train", "out of memory");
+        goto out;
+    }
+    json_t *regdoc = json_loads(reg, 0, NULL);
+    if (json) {
+        json_t *doc = json_pack("{s:s, s:O, s:O, s:O, s:O, s:i, s:O}", "run_id", res.run_id,
+                                "model", json_object_get(regdoc, "name"), "version",
+                                json_object_get(regdoc, "version"), "spec",
+                                json_object_get(regdoc, "spec"), "path",
+                                json_object_get(regdoc, "path"), "workers", workers,
+                                "test_metrics", json_object_get(run, "final_metrics"));
+        json_dumpf(doc, stdout, JSON_COMPACT);
+        putchar('\n');
+        json_decref(doc);
+    } else {
+        printf("Registered model %s (run %s, %d workers)\n  %s\n",
+               json_string_value(json_object_get(regdoc, "spec")), res.run_id, workers,
+               json_string_value(json_object_get(regdoc, "path")));
+    }
+    json_decref(regdoc);
+    json_decref(run);
+out:
+    free(cmd);
+    free(artifact);
+    hops_free(reg);
+    hops_free(show);
+    return code;
+}
+
 int cmd_train(int argc, char **argv)
 {
     hops_train_options o = HOPS_TRAIN_OPTIONS_INIT;
@@ -181,6 +351,8 @@ int cmd_train(int argc, char **argv)
     json_t *rep = NULL, *regdoc = NULL;
     int json = 0, quiet = 0, code = EXIT_OK, m;
     size_t n_run_params = 0;
+    const char *strategy = NULL, *executor = NULL;
+    int workers = 0, replicas = 0, rank_mode = 0;
 
     if (cli_wants_help(argc, argv)) {
         fputs(usage, stdout);
@@ -266,6 +438,35 @@ int cmd_train(int argc, char **argv)
             free(params_s.items[params_s.n - 1]);
             if (!(params_s.items[params_s.n - 1] = strdup(val)))
                 goto nomem;
+        } else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--strategy", NULL, &val)) > 0) {
+            if (strcmp(val, "allreduce") != 0 && strcmp(val, "mirrored") != 0) {
+                code = cli_fail(EXIT_USAGE, "train",
+                                "--strategy '%s': expected allreduce or mirrored", val);
+                goto out;
+            }
+            strategy = val;
+        } else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--workers", NULL, &val)) > 0) {
+            size_t v;
+            if (!parse_size(val, &v) || v < 1 || v > 1000) {
+                code = cli_fail(EXIT_USAGE, "train", "--workers needs 1 to 1000, not '%s'", val);
+                goto out;
+            }
+            workers = (int)v;
+        } else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--replicas", NULL, &val)) > 0) {
+            size_t v;
+            if (!parse_size(val, &v) || v < 1 || v > 64) {
+                code = cli_fail(EXIT_USAGE, "train", "--replicas needs 1 to 64, not '%s'", val);
+                goto out;
+            }
+            replicas = (int)v;
+        } else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--executor", NULL, &val)) > 0) {
+            if (strcmp(val, "local") != 0 && strcmp(val, "slurm") != 0 && strcmp(val, "mpi") != 0) {
+                code = cli_fail(EXIT_USAGE, "train", "--executor '%s': expected local, slurm or mpi", val);
+                goto out;
+            }
+            executor = val;
+        } else if (m == 0 && cli_flag(a, "--rank-of-job", NULL)) {
+            rank_mode = 1; /* one rank of a job `hops train --strategy allreduce` launched */
         } else if (m < 0) {
             code = cli_fail(EXIT_USAGE, "train", "option '%s' needs a value", a);
             goto out;
@@ -322,11 +523,38 @@ int cmd_train(int argc, char **argv)
     o.categorical = (const char *const *)categorical.items;
     o.n_categorical = categorical.n;
     o.threads = o.read.threads;
+    if (strategy && o.type != HOPS_MODEL_MLP) {
+        code = cli_fail(EXIT_USAGE, "train", "--strategy is for --model mlp, not %s", type_s);
+        goto out;
+    }
+    if ((workers || executor) && (!strategy || strcmp(strategy, "allreduce") != 0)) {
+        code = cli_fail(EXIT_USAGE, "train", "--workers and --executor go with --strategy allreduce");
+        goto out;
+    }
+    if (replicas && (!strategy || strcmp(strategy, "mirrored") != 0)) {
+        code = cli_fail(EXIT_USAGE, "train", "--replicas goes with --strategy mirrored");
+        goto out;
+    }
+    if (strategy && strcmp(strategy, "allreduce") == 0 && !workers) {
+        code = cli_fail(EXIT_USAGE, "train", "--strategy allreduce needs --workers N");
+        goto out;
+    }
+    if (strategy && strcmp(strategy, "mirrored") == 0) {
+        if (!replicas) {
+            code = cli_fail(EXIT_USAGE, "train", "--strategy mirrored needs --replicas N");
+            goto out;
+        }
+        o.replicas = replicas;
+    }
 
     if ((code = cli_open_project("train", &p)) != 0)
         goto out;
     if ((code = cli_data_path("train", data, &path, &o.read)) != 0)
         goto out;
+    if (rank_mode) { /* a rank of the job: train, rank 0 reports and keeps the model */
+        code = train_rank(&o, path, quiet);
+        goto out;
+    }
     if (!name) {
         if (!(default_name = malloc(strlen(type_s) + strlen(o.label) + 2)))
             goto nomem;
@@ -372,6 +600,10 @@ int cmd_train(int argc, char **argv)
     ro.n_tags = params_s.n;
     ro.argv = (const char *const *)argv;
     ro.argc = (size_t)argc;
+    if (strategy && strcmp(strategy, "allreduce") == 0) {
+        code = train_job(p, &ro, argc, argv, workers, executor, name, json);
+        goto out;
+    }
     int rc = hops_run_start(&run, p, &ro);
     if (rc != HOPS_OK) {
         code = cli_status("train", rc);

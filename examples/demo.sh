@@ -62,6 +62,19 @@ step "hops train: an MLP (32, 16), Adam, early stopping on a validation split"
 "$HOPS" train --data churn_train.csv --label churned --model mlp --hidden 32,16 --epochs 100 \
     --name churn --seed 7
 
+step "distributed: the same MLP data-parallel over 2 processes (--strategy allreduce --workers 2)"
+MLP="--data churn_train.csv --label churned --model mlp --hidden 32,16 --epochs 100 --seed 7"
+# shellcheck disable=SC2086
+"$HOPS" train $MLP --name churn-mlp --json -q >mlp_single.json
+# shellcheck disable=SC2086
+"$HOPS" train $MLP --name churn-mlp --strategy allreduce --workers 2 --json -q >mlp_dp.json
+"$PY" - <<'PY'
+import json
+one, two = (json.load(open(f))["test_metrics"]["accuracy"] for f in ("mlp_single.json", "mlp_dp.json"))
+print(f"test accuracy: 1 process {one:.4f}, 2 workers (all-reduce) {two:.4f}")
+assert abs(one - two) <= 0.01, "data-parallel training should reach the single-process accuracy"
+PY
+
 step "hops train: gradient-boosted trees (XGBoost)"
 "$HOPS" train --data churn_train.csv --label churned --model gbdt --epochs 50 \
     --param max_depth=3 --name churn --seed 7

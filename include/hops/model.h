@@ -95,13 +95,26 @@ typedef struct {
     const char *run_id;     /* recorded in the model header; NULL: none */
     hops_epoch_fn on_epoch; /* may be NULL */
     void *ud;
+    /* Distributed training of the mlp (other models refuse these):
+     * COMM: data parallel over a communicator (include/hops/collective.h):
+     *   every rank calls hops_model_train with the same data and options,
+     *   computes its share of each global batch (BATCH rows, split in rank
+     *   order) and the gradients are summed with hops_comm_allreduce, so every
+     *   rank holds the same weights and the loss curve is single-process
+     *   training's with the same global batch, up to float rounding.
+     * REPLICAS > 1: mirrored: that many threads in this process share the one
+     *   copy of the data, each computes its share of every batch, and their
+     *   gradients are summed in a fixed order. */
+    struct hops_comm *comm;
+    int replicas;
 } hops_train_options;
 
 #define HOPS_TRAIN_OPTIONS_VERSION 1
 #define HOPS_TRAIN_OPTIONS_INIT                                                                    \
     {                                                                                              \
         HOPS_TRAIN_OPTIONS_VERSION, (hops_model_type)0, NULL, NULL, 0, NULL, 0,                    \
-            HOPS_READ_OPTIONS_INIT, NULL, 0, 0, 0, 0.0, -1.0, 0, 0.2, 0, NULL, 0, NULL, NULL, NULL \
+            HOPS_READ_OPTIONS_INIT, NULL, 0, 0, 0, 0.0, -1.0, 0, 0.2, 0, NULL, 0, NULL, NULL, NULL, \
+            NULL, 0                                                                                \
     }
 
 /* Train a model on the table at DATA_PATH as O says; *OUT owned
@@ -229,6 +242,72 @@ HOPS_EXTERN hops_status hops_model_export(hops_project *p, const char *spec, con
  * there are). Ties go to the newest version. */
 HOPS_EXTERN hops_status hops_model_best_json(hops_project *p, const char *name, const char *metric,
                                              int maximize, char **out_json);
+
+
+/* ---- in-memory prediction (the server) ---------------------------------- */
+
+/* The raw columns the model was trained on, in the order its encodings
+ * use: N features, each numeric (standardized) or categorical (one-hot). */
+HOPS_EXTERN size_t hops_model_n_features(const hops_model *m);
+/* Feature I's column name (borrowed); NULL when I is out of range. */
+HOPS_EXTERN const char *hops_model_feature_name(const hops_model *m, size_t i);
+/* 1 when feature I is one-hot encoded, 0 when numeric (or out of range). */
+HOPS_EXTERN int hops_model_feature_is_categorical(const hops_model *m, size_t i);
+/* The width of an encoded row: the model's numeric inputs. */
+HOPS_EXTERN size_t hops_model_n_inputs(const hops_model *m);
+/* The classes of a classifier (0 for a regression model) and their names
+ * (borrowed; NULL out of range), in the order of the probabilities. */
+HOPS_EXTERN size_t hops_model_n_classes(const hops_model *m);
+HOPS_EXTERN const char *hops_model_class_name(const hops_model *m, size_t i);
+/* The label column the model predicts (borrowed). */
+HOPS_EXTERN const char *hops_model_label(const hops_model *m);
+
+/* One raw value of a feature, as a request carries it. */
+typedef enum {
+    HOPS_VALUE_NULL = 0,   /* missing or null */
+    HOPS_VALUE_NUMBER = 1, /* number */
+    HOPS_VALUE_TEXT = 2    /* text (a category, or a number written as text) */
+} hops_value_kind;
+
+typedef struct {
+    hops_value_kind kind;
+    double number;    /* HOPS_VALUE_NUMBER */
+    const char *text; /* HOPS_VALUE_TEXT, NUL-terminated */
+} hops_feature_value;
+
+/* Encode one raw row with M's stored encodings into X (hops_model_n_inputs
+ * floats): VALUES[f] is feature f's value (hops_model_feature_name order).
+ * Numeric features take a finite number (or text that reads as one) and are
+ * standardized; categorical ones take text (a number is matched by its
+ * shortest decimal form, 3 -> "3") and are one-hot encoded, an unseen or null
+ * value encoding to all zeros as in training. HOPS_EINVAL naming the feature
+ * for a null, NaN, infinite or non-numeric value of a numeric feature. */
+HOPS_EXTERN hops_status hops_model_encode_row(const hops_model *m, const hops_feature_value *values,
+                                              float *x);
+
+/* Predict N encoded rows X (N x hops_model_n_inputs, row-major) into OUT:
+ * classifiers give N x hops_model_n_classes probabilities, regression N
+ * values. THREADS: XGBoost threads for gbdt (<= 0: one). Safe to call
+ * from several threads at once on the same model. */
+HOPS_EXTERN hops_status hops_model_predict_matrix(const hops_model *m, const float *x, size_t n,
+                                                  int threads, double *out);
+
+/* ---- labels (`stable`, `canary`) ---------------------------------------- */
+
+/* Point LABEL of model NAME at VERSION (which must exist) in one
+ * transaction; a label already set moves. Labels are names as models are.
+ * HOPS_ENOTFOUND for an unknown model or version. */
+HOPS_EXTERN hops_status hops_model_label_set(hops_project *p, const char *name, int64_t version,
+                                             const char *label);
+
+/* Remove LABEL of model NAME; HOPS_ENOTFOUND when it is not set. */
+HOPS_EXTERN hops_status hops_model_label_remove(hops_project *p, const char *name,
+                                                const char *label);
+
+/* The labels of NAME as a JSON object {"stable": 1, "canary": 2}; *OUT_JSON
+ * owned (hops_free). HOPS_ENOTFOUND for an unknown model. */
+HOPS_EXTERN hops_status hops_model_labels_json(hops_project *p, const char *name,
+                                               char **out_json);
 
 #ifdef __cplusplus
 }

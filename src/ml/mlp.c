@@ -5,10 +5,12 @@
  * Every product of a batch with a weight matrix is one cblas_sgemm; the loops
  * here only add biases, apply activations and update parameters. */
 #include <cblas.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hops/collective.h"
 #include "ml.h"
 
 #define PREDICT_BLOCK 4096 /* rows per forward block when predicting */
@@ -324,40 +326,200 @@ static void update(float *p, float *g, float *mom, float *vel, size_t n, const m
     }
 }
 
+/* One share of a batch: forward and backward over ROWS, gradients (of the
+ * loss summed over the rows, divided by SCALE: the whole batch's size)
+ * packed layer by layer (W then b) into G; its summed loss in LOSS. Each
+ * share has its own buffers, so shares run on threads at once. */
+typedef struct {
+    const hops_model *m;
+    const ml_fit *f;
+    const size_t *rows;
+    size_t n_rows, cap;
+    float scale;
+    float **act; /* L + 1 buffers of cap rows */
+    float *delta, *dprev;
+    float *g;
+    double loss;
+} share;
+
+static size_t packed_size(const hops_model *m)
+{
+    size_t p = 0;
+    for (size_t l = 0; l < m->n_layers; l++)
+        p += m->layers[l].in * m->layers[l].out + m->layers[l].out;
+    return p;
+}
+
+static void share_free(share *sh)
+{
+    if (sh->act)
+        for (size_t l = 0; l <= sh->m->n_layers; l++)
+            free(sh->act[l]);
+    free(sh->act);
+    free(sh->delta);
+    free(sh->dprev);
+    free(sh->g);
+}
+
+static int share_init(share *sh, const hops_model *m, const ml_fit *f, size_t cap)
+{
+    size_t L = m->n_layers, w = widest(m);
+    memset(sh, 0, sizeof *sh);
+    sh->m = m;
+    sh->f = f;
+    sh->cap = cap ? cap : 1;
+    sh->act = calloc(L + 1, sizeof *sh->act);
+    sh->delta = malloc(sh->cap * w * sizeof(float));
+    sh->dprev = malloc(sh->cap * w * sizeof(float));
+    sh->g = malloc(packed_size(m) * sizeof(float));
+    if (!sh->act || !sh->delta || !sh->dprev || !sh->g)
+        return -1;
+    if (!(sh->act[0] = malloc(sh->cap * m->n_inputs * sizeof(float))))
+        return -1;
+    for (size_t l = 0; l < L; l++)
+        if (!(sh->act[l + 1] = malloc(sh->cap * m->layers[l].out * sizeof(float))))
+            return -1;
+    return 0;
+}
+
+static void share_grad(share *sh)
+{
+    const hops_model *m = sh->m;
+    const ml_fit *f = sh->f;
+    size_t L = m->n_layers, d = m->n_inputs, nb = sh->n_rows;
+    float *delta = sh->delta, *dprev = sh->dprev, **act = sh->act;
+    sh->loss = 0;
+    if (nb == 0) {
+        memset(sh->g, 0, packed_size(m) * sizeof(float));
+        return;
+    }
+    for (size_t i = 0; i < nb; i++)
+        memcpy(act[0] + i * d, f->train.x + sh->rows[i] * d, d * sizeof(float));
+    for (size_t l = 0; l < L; l++)
+        layer_forward(&m->layers[l], act[l], nb, act[l + 1]);
+    sh->loss = output_loss(m, act[L], f->train.y, sh->rows, nb, delta, sh->scale);
+    size_t off = packed_size(m);
+    for (size_t l = L; l-- > 0;) {
+        const ml_layer *ly = &m->layers[l];
+        off -= ly->in * ly->out + ly->out;
+        float *gw = sh->g + off, *gb = gw + ly->in * ly->out;
+        /* gW = A^T . delta; gb = column sums of delta */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ly->in, (int)ly->out, (int)nb,
+                    1.0f, act[l], (int)ly->in, delta, (int)ly->out, 0.0f, gw, (int)ly->out);
+        memset(gb, 0, ly->out * sizeof(float));
+        for (size_t i = 0; i < nb; i++)
+            for (size_t j = 0; j < ly->out; j++)
+                gb[j] += delta[i * ly->out + j];
+        if (l > 0) {
+            /* delta of the layer below: (delta . W^T) * act'(A) */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)ly->in,
+                        (int)ly->out, 1.0f, delta, (int)ly->out, ly->w, (int)ly->out, 0.0f, dprev,
+                        (int)ly->in);
+            const float *a = act[l];
+            ml_act h = m->layers[l - 1].act;
+            for (size_t i = 0; i < nb * ly->in; i++) {
+                float dv = h == ML_ACT_RELU      ? (a[i] > 0 ? 1.0f : 0.0f)
+                           : h == ML_ACT_TANH    ? 1.0f - a[i] * a[i]
+                           : h == ML_ACT_SIGMOID ? a[i] * (1.0f - a[i])
+                                                 : 1.0f;
+                dprev[i] *= dv;
+            }
+            float *t = delta;
+            delta = dprev;
+            dprev = t;
+        }
+    }
+}
+
+static void *share_thread(void *arg)
+{
+    share_grad(arg);
+    return NULL;
+}
+
+/* The batch ROWS[0..nb)'s gradient into G (packed), its summed loss into
+ * *LOSS: alone, over REPLICAS threads (their shares summed in order), or over
+ * the ranks of F->o->comm (this rank's share, then an all-reduce). */
+static hops_status batch_grad(share *sh, size_t n_sh, const ml_fit *f, const size_t *rows,
+                              size_t nb, float *g, double *loss)
+{
+    const hops_model *m = sh[0].m;
+    size_t P = packed_size(m);
+    hops_comm *comm = f->o->comm;
+    if (comm) {
+        int r = hops_comm_rank(comm), n = hops_comm_size(comm);
+        size_t lo = nb * (size_t)r / (size_t)n, hi = nb * (size_t)(r + 1) / (size_t)n;
+        sh[0].rows = rows + lo;
+        sh[0].n_rows = hi - lo;
+        sh[0].scale = (float)nb;
+        share_grad(&sh[0]);
+        memcpy(g, sh[0].g, P * sizeof(float));
+        *loss += sh[0].loss; /* this rank's part; the epoch's total is all-reduced */
+        return hops_comm_allreduce(comm, g, P, HOPS_FLOAT32, HOPS_REDUCE_SUM);
+    }
+    pthread_t tid[64];
+    size_t started = 0;
+    for (size_t t = 0; t < n_sh; t++) {
+        size_t lo = nb * t / n_sh, hi = nb * (t + 1) / n_sh;
+        sh[t].rows = rows + lo;
+        sh[t].n_rows = hi - lo;
+        sh[t].scale = (float)nb;
+    }
+    for (size_t t = 1; t < n_sh; t++) { /* replica 0 runs here */
+        if (pthread_create(&tid[t], NULL, share_thread, &sh[t]) != 0)
+            share_grad(&sh[t]);
+        else
+            started |= (size_t)1 << t;
+    }
+    share_grad(&sh[0]);
+    for (size_t t = 1; t < n_sh; t++)
+        if (started >> t & 1)
+            pthread_join(tid[t], NULL);
+    memcpy(g, sh[0].g, P * sizeof(float));
+    *loss += sh[0].loss;
+    for (size_t t = 1; t < n_sh; t++) {
+        for (size_t i = 0; i < P; i++)
+            g[i] += sh[t].g[i];
+        *loss += sh[t].loss;
+    }
+    return HOPS_OK;
+}
+
 hops_status hops__mlp_fit(hops_model *m, ml_fit *f)
 {
-    size_t L = m->n_layers, d = m->n_inputs, n = f->train.n, B = f->batch, w = widest(m);
+    size_t L = m->n_layers, n = f->train.n, B = f->batch, P = packed_size(m);
+    size_t n_sh = f->o->replicas > 1 ? (size_t)f->o->replicas : 1;
     size_t *idx = malloc(n * sizeof *idx);
-    float **act = calloc(L + 1, sizeof *act);
-    float *delta = malloc(B * w * sizeof *delta), *dprev = malloc(B * w * sizeof *dprev);
+    float *g = malloc(P * sizeof *g);
     layer_state *s = calloc(L, sizeof *s);
+    share *sh = calloc(n_sh, sizeof *sh);
     double best = INFINITY, step = 0;
     int since_best = 0;
     ml_rng rng;
     hops_status rc = HOPS_OK;
 
-    if (!idx || !act || !delta || !dprev || !s) {
+    if (n_sh > 64) {
+        free(idx), free(g), free(s), free(sh);
+        return hops__error(HOPS_EINVAL, "at most 64 mirrored replicas, not %zu", n_sh);
+    }
+    if (!idx || !g || !s || !sh) {
         rc = hops__error(HOPS_ENOMEM, "out of memory");
         goto out;
     }
-    act[0] = malloc(B * d * sizeof(float));
-    if (!act[0]) {
-        rc = hops__error(HOPS_ENOMEM, "out of memory");
-        goto out;
-    }
+    for (size_t t = 0; t < n_sh; t++) /* a share is at most a batch's rows */
+        if (share_init(&sh[t], m, f, B) != 0) {
+            rc = hops__error(HOPS_ENOMEM, "out of memory");
+            goto out;
+        }
     for (size_t l = 0; l < L; l++) {
         size_t nw = m->layers[l].in * m->layers[l].out, nb = m->layers[l].out;
-        act[l + 1] = malloc(B * nb * sizeof(float));
-        s[l].gw = malloc(nw * sizeof(float));
-        s[l].gb = malloc(nb * sizeof(float));
         s[l].mw = calloc(nw, sizeof(float));
         s[l].mb = calloc(nb, sizeof(float));
         s[l].vw = calloc(nw, sizeof(float));
         s[l].vb = calloc(nb, sizeof(float));
         s[l].best_w = malloc(nw * sizeof(float));
         s[l].best_b = malloc(nb * sizeof(float));
-        if (!act[l + 1] || !s[l].gw || !s[l].gb || !s[l].mw || !s[l].mb || !s[l].vw || !s[l].vb ||
-            !s[l].best_w || !s[l].best_b) {
+        if (!s[l].mw || !s[l].mb || !s[l].vw || !s[l].vb || !s[l].best_w || !s[l].best_b) {
             rc = hops__error(HOPS_ENOMEM, "out of memory");
             goto out;
         }
@@ -370,56 +532,29 @@ hops_status hops__mlp_fit(hops_model *m, ml_fit *f)
 
     for (int epoch = 1; epoch <= f->epochs; epoch++) {
         double loss = 0;
-        hops__rng_shuffle(&rng, idx, n);
+        hops__rng_shuffle(&rng, idx, n); /* every rank draws the same order */
         for (size_t b0 = 0; b0 < n; b0 += B) {
             size_t nb = n - b0 < B ? n - b0 : B;
-            for (size_t i = 0; i < nb; i++)
-                memcpy(act[0] + i * d, f->train.x + idx[b0 + i] * d, d * sizeof(float));
-            for (size_t l = 0; l < L; l++)
-                layer_forward(&m->layers[l], act[l], nb, act[l + 1]);
-            loss += output_loss(m, act[L], f->train.y, idx + b0, nb, delta, (float)nb);
-            for (size_t l = L; l-- > 0;) {
-                ml_layer *ly = &m->layers[l];
-                /* gW = A^T . delta + l2 W; gb = column sums of delta */
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ly->in, (int)ly->out,
-                            (int)nb, 1.0f, act[l], (int)ly->in, delta, (int)ly->out, 0.0f, s[l].gw,
-                            (int)ly->out);
-                if (f->l2 > 0)
-                    for (size_t i = 0; i < ly->in * ly->out; i++)
-                        s[l].gw[i] += (float)f->l2 * ly->w[i];
-                memset(s[l].gb, 0, ly->out * sizeof(float));
-                for (size_t i = 0; i < nb; i++)
-                    for (size_t j = 0; j < ly->out; j++)
-                        s[l].gb[j] += delta[i * ly->out + j];
-                if (l > 0) {
-                    /* delta of the layer below: (delta . W^T) * act'(A) */
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)ly->in,
-                                (int)ly->out, 1.0f, delta, (int)ly->out, ly->w, (int)ly->out, 0.0f,
-                                dprev, (int)ly->in);
-                    const float *a = act[l];
-                    ml_act h = m->layers[l - 1].act;
-                    for (size_t i = 0; i < nb * ly->in; i++) {
-                        float dv = h == ML_ACT_RELU      ? (a[i] > 0 ? 1.0f : 0.0f)
-                                   : h == ML_ACT_TANH    ? 1.0f - a[i] * a[i]
-                                   : h == ML_ACT_SIGMOID ? a[i] * (1.0f - a[i])
-                                                         : 1.0f;
-                        dprev[i] *= dv;
-                    }
-                }
-                if (l > 0) {
-                    float *t = delta;
-                    delta = dprev;
-                    dprev = t;
-                }
-            }
+            if ((rc = batch_grad(sh, n_sh, f, idx + b0, nb, g, &loss)) != HOPS_OK)
+                goto out;
             step += 1;
             double lr_t = f->lr * sqrt(1 - pow(0.999, step)) / (1 - pow(0.9, step));
+            size_t off = 0;
             for (size_t l = 0; l < L; l++) {
                 ml_layer *ly = &m->layers[l];
-                update(ly->w, s[l].gw, s[l].mw, s[l].vw, ly->in * ly->out, f, lr_t);
-                update(ly->b, s[l].gb, s[l].mb, s[l].vb, ly->out, f, lr_t);
+                float *gw = g + off, *gb = gw + ly->in * ly->out;
+                off += ly->in * ly->out + ly->out;
+                if (f->l2 > 0) /* after the sum: the weights are the same everywhere */
+                    for (size_t i = 0; i < ly->in * ly->out; i++)
+                        gw[i] += (float)f->l2 * ly->w[i];
+                update(ly->w, gw, s[l].mw, s[l].vw, ly->in * ly->out, f, lr_t);
+                update(ly->b, gb, s[l].mb, s[l].vb, ly->out, f, lr_t);
             }
         }
+        if (f->o->comm &&
+            (rc = hops_comm_allreduce(f->o->comm, &loss, 1, HOPS_FLOAT64, HOPS_REDUCE_SUM)) !=
+                HOPS_OK)
+            goto out;
         loss = loss / (double)n + l2_term(m, f->l2);
         f->epochs_run = epoch;
         if (!isfinite(loss)) {
@@ -464,13 +599,12 @@ hops_status hops__mlp_fit(hops_model *m, ml_fit *f)
     if (f->val.n)
         restore_best(m, s);
 out:
-    if (act)
-        for (size_t l = 0; l <= L; l++)
-            free(act[l]);
-    free(act);
+    for (size_t t = 0; sh && t < n_sh; t++)
+        if (sh[t].m)
+            share_free(&sh[t]);
+    free(sh);
     free(idx);
-    free(delta);
-    free(dprev);
+    free(g);
     state_free(s, L);
     return rc;
 }

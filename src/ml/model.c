@@ -387,6 +387,13 @@ static hops_status check_options(const hops_train_options *o)
                                i + 1, o->hidden[i]);
     if (o->n_hidden > 62)
         return hops__error(HOPS_EINVAL, "at most 62 hidden layers, not %zu", o->n_hidden);
+    if ((o->comm || o->replicas > 1) && o->type != HOPS_MODEL_MLP)
+        return hops__error(HOPS_EINVAL, "distributed training (a strategy) is for mlp models, "
+                                        "not %s", hops_model_type_name(o->type));
+    if (o->replicas < 0 || o->replicas > 1024)
+        return hops__error(HOPS_EINVAL, "replicas must be 1 to 1024, not %d", o->replicas);
+    if (o->comm && o->replicas > 1)
+        return hops__error(HOPS_EINVAL, "a communicator or replicas, not both");
     return HOPS_OK;
 }
 
@@ -718,7 +725,8 @@ hops_status hops_model_train(hops_model **out, const char *data_path, const hops
     }
     m->type = o->type;
     int threads = resolve_threads(o->threads);
-    openblas_set_num_threads(threads);
+    /* Mirrored replicas are the parallelism: each runs OpenBLAS on one thread. */
+    openblas_set_num_threads(o->replicas > 1 ? 1 : threads);
     if ((rc = hops_table_read(&j.t, data_path, &o->read)) != HOPS_OK ||
         (rc = prepare_labels(o, &j, m)) != HOPS_OK || (rc = split_rows(o, &j)) != HOPS_OK ||
         (rc = prepare_features(o, &j, m)) != HOPS_OK)
