@@ -1,4 +1,5 @@
 /* hops train — train a native model as a recorded run and register it. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,10 @@ static const char usage[] =
     "                     Either gives single-process training's loss curve with the same\n"
     "                     global --batch, up to float rounding; logs per rank (chief:0,\n"
     "                     worker:0 ...) and rank 0's metrics in the run\n"
+    "  --checkpoint-every N  (mlp) keep the training state every N epochs in the run's\n"
+    "                     artifacts/checkpoint.hops\n"
+    "  --resume RUN       run RUN's training command again from its last checkpoint, as\n"
+    "                     a new run; it ends as an uninterrupted training would have\n"
     "  --threads N        parser, OpenBLAS and XGBoost threads (default: all CPUs); the\n"
     "                     same seed and thread count give the same model, byte for byte\n"
     "  --format, --delimiter, --no-header   how D is read\n"
@@ -177,6 +182,75 @@ static void print_metrics(const char *what, const json_t *metrics)
     fputc('\n', stderr);
 }
 
+/* ---- --resume RUN ---- */
+
+/* Run the training command RUN recorded again, from its last checkpoint:
+ * the same arguments plus --resume-checkpoint, as a new run. Does not
+ * return when the command starts. */
+static int resume(const char *ref)
+{
+    hops_project *p = NULL;
+    char *show = NULL, *id = NULL, self[4096];
+    int code = cli_open_project("train", &p);
+    if (code != EXIT_OK)
+        return code;
+    int rc = hops_run_resolve(p, ref, &id);
+    if (rc == HOPS_OK)
+        rc = hops_run_show_json(p, id, &show);
+    hops_project_close(p);
+    if (rc != HOPS_OK) {
+        hops_free(id);
+        return cli_status("train", rc);
+    }
+    json_t *run = json_loads(show, 0, NULL), *cmd = json_object_get(run, "command");
+    const char *dir = json_string_value(json_object_get(run, "run_dir"));
+    size_t n = json_array_size(cmd), start = n;
+    for (size_t i = 0; i < n; i++)
+        if (json_is_string(json_array_get(cmd, i)) &&
+            strcmp(json_string_value(json_array_get(cmd, i)), "train") == 0) {
+            start = i;
+            break;
+        }
+    char ckpt[4200];
+    snprintf(ckpt, sizeof ckpt, "%s/artifacts/checkpoint.hops", dir ? dir : "");
+    if (start == n || !dir) {
+        code = cli_fail(EXIT_USAGE, "train", "run %s was not made by hops train: nothing to resume",
+                        id);
+    } else if (access(ckpt, R_OK) != 0) {
+        code = cli_fail(EXIT_NOTFOUND, "train",
+                        "run %s left no checkpoint (%s): train with --checkpoint-every N to "
+                        "be able to resume",
+                        id, ckpt);
+    } else {
+        const char **args = calloc(n + 4, sizeof *args);
+        size_t k = 0;
+        ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+        self[len > 0 ? len : 0] = '\0';
+        if (!args) {
+            code = cli_fail(EXIT_FAIL, "train", "out of memory");
+        } else {
+            args[k++] = self;
+            for (size_t i = start; i < n; i++) {
+                const char *a = json_string_value(json_array_get(cmd, i));
+                if (a && strcmp(a, "--rank-of-job") != 0)
+                    args[k++] = a;
+            }
+            args[k++] = "--resume-checkpoint";
+            args[k++] = ckpt;
+            args[k] = NULL;
+            fprintf(stderr, "hops: resuming run %s from %s\n", id, ckpt);
+            fflush(NULL);
+            execv(self, (char *const *)args);
+            code = cli_fail(EXIT_FAIL, "train", "cannot run %s: %s", self, strerror(errno));
+            free(args);
+        }
+    }
+    json_decref(run);
+    hops_free(show);
+    hops_free(id);
+    return code;
+}
+
 /* ---- --strategy allreduce ---- */
 
 static void report_epoch(void *ud, int64_t epoch, size_t n, const char *const *keys,
@@ -252,6 +326,31 @@ out:
     return code;
 }
 
+/* The last line of failed task TASK's ("worker:1") stderr in run RUN_ID,
+ * which says why (its output was not shown with --json). */
+static void print_task_error(hops_project *p, const char *run_id, const char *task)
+{
+    char *show = NULL, path[4300], line[1024], last[1024] = "";
+    const char *colon = strchr(task, ':');
+    if (!colon || hops_run_show_json(p, run_id, &show) != HOPS_OK)
+        return;
+    json_t *run = json_loads(show, 0, NULL);
+    const char *dir = json_string_value(json_object_get(run, "run_dir"));
+    snprintf(path, sizeof path, "%s/tasks/%.*s-%s.stderr.log", dir ? dir : ".",
+             (int)(colon - task), task, colon + 1);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f))
+        if (line[0] != '\n')
+            memcpy(last, line, sizeof last);
+    if (f)
+        fclose(f);
+    last[strcspn(last, "\n")] = '\0';
+    if (last[0])
+        fprintf(stderr, "hops train: %s: %s\n", task, last);
+    json_decref(run);
+    hops_free(show);
+}
+
 /* The driver of `hops train --strategy allreduce`: the same command, with
  * --rank-of-job, as WORKERS ranks of one hops launch job (one run), then
  * the chief's model registered. */
@@ -287,6 +386,7 @@ static int train_job(hops_project *p, const hops_run_options *ro, int argc, char
         goto out;
     }
     if (res.state != HOPS_RUN_FINISHED) {
+        print_task_error(p, res.run_id, res.failed_task);
         code = cli_fail(res.exit_code ? res.exit_code : EXIT_FAIL, "train",
                         "run %s %s%s%s: see `hops runs show %s`", res.run_id,
                         hops_run_state_name(res.state), res.failed_task[0] ? ", task " : "",
@@ -352,7 +452,9 @@ int cmd_train(int argc, char **argv)
     int json = 0, quiet = 0, code = EXIT_OK, m;
     size_t n_run_params = 0;
     const char *strategy = NULL, *executor = NULL;
-    int workers = 0, replicas = 0, rank_mode = 0;
+    int workers = 0, replicas = 0, rank_mode = 0, ckpt_every = 0;
+    const char *resume_run = NULL, *resume_ckpt = NULL;
+    char *ckpt_path = NULL;
 
     if (cli_wants_help(argc, argv)) {
         fputs(usage, stdout);
@@ -465,6 +567,20 @@ int cmd_train(int argc, char **argv)
                 goto out;
             }
             executor = val;
+        } else if (m == 0 &&
+                   (m = cli_opt_value(argc, argv, &i, "--checkpoint-every", NULL, &val)) > 0) {
+            size_t v;
+            if (!parse_size(val, &v) || v < 1 || v > 1000000) {
+                code = cli_fail(EXIT_USAGE, "train",
+                                "--checkpoint-every needs a number of epochs >= 1, not '%s'", val);
+                goto out;
+            }
+            ckpt_every = (int)v;
+        } else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--resume", NULL, &val)) > 0) {
+            resume_run = val;
+        } else if (m == 0 &&
+                   (m = cli_opt_value(argc, argv, &i, "--resume-checkpoint", NULL, &val)) > 0) {
+            resume_ckpt = val; /* how --resume re-runs the command */
         } else if (m == 0 && cli_flag(a, "--rank-of-job", NULL)) {
             rank_mode = 1; /* one rank of a job `hops train --strategy allreduce` launched */
         } else if (m < 0) {
@@ -484,6 +600,10 @@ int cmd_train(int argc, char **argv)
                             "unexpected argument '%s'; see `hops train --help`", a);
             goto out;
         }
+    }
+    if (resume_run) {
+        code = resume(resume_run);
+        goto out;
     }
     if (!data || !o.label || !o.type) {
         code =
@@ -545,6 +665,23 @@ int cmd_train(int argc, char **argv)
             goto out;
         }
         o.replicas = replicas;
+    }
+
+    if ((ckpt_every || resume_ckpt) && o.type != HOPS_MODEL_MLP) {
+        code = cli_fail(EXIT_USAGE, "train", "checkpoints are for --model mlp, not %s", type_s);
+        goto out;
+    }
+    o.resume = resume_ckpt;
+    if (ckpt_every) {
+        const char *dir = rank_mode ? getenv("HOPS_RUN_DIR") : NULL;
+        o.checkpoint_every = ckpt_every;
+        if (rank_mode) {
+            size_t len = strlen(dir ? dir : ".") + 40;
+            if (!(ckpt_path = malloc(len)))
+                goto nomem;
+            snprintf(ckpt_path, len, "%s/artifacts/checkpoint.hops", dir ? dir : ".");
+            o.checkpoint = ckpt_path;
+        }
     }
 
     if ((code = cli_open_project("train", &p)) != 0)
@@ -617,6 +754,13 @@ int cmd_train(int argc, char **argv)
     o.on_epoch = on_epoch;
     o.ud = &ectx;
     o.run_id = hops_run_id(run);
+    if (ckpt_every) {
+        size_t len = strlen(hops_run_dir(run)) + 40;
+        if (!(ckpt_path = malloc(len)))
+            goto nomem;
+        snprintf(ckpt_path, len, "%s/artifacts/checkpoint.hops", hops_run_dir(run));
+        o.checkpoint = ckpt_path;
+    }
     if ((rc = hops_model_train(&model, path, &o, &report)) != HOPS_OK) {
         code = cli_status("train", rc);
         hops_run_end(run, HOPS_RUN_FAILED, code, 0, hops_last_error());
@@ -681,6 +825,7 @@ out:
     free(path);
     free(artifact);
     free(default_name);
+    free(ckpt_path);
     free(hidden);
     free(params);
     list_free(&features);

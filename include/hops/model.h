@@ -107,6 +107,14 @@ typedef struct {
      *   gradients are summed in a fixed order. */
     struct hops_comm *comm;
     int replicas;
+    /* Checkpoints (mlp): every CHECKPOINT_EVERY epochs the whole training
+     * state (weights, optimizer moments, the shuffle generator, early
+     * stopping) is written atomically to CHECKPOINT (with a communicator, by
+     * rank 0). RESUME: start from such a file, written by training with the
+     * same data and options; the result equals an uninterrupted training's. */
+    const char *checkpoint;
+    int checkpoint_every;
+    const char *resume;
 } hops_train_options;
 
 #define HOPS_TRAIN_OPTIONS_VERSION 1
@@ -114,7 +122,7 @@ typedef struct {
     {                                                                                              \
         HOPS_TRAIN_OPTIONS_VERSION, (hops_model_type)0, NULL, NULL, 0, NULL, 0,                    \
             HOPS_READ_OPTIONS_INIT, NULL, 0, 0, 0, 0.0, -1.0, 0, 0.2, 0, NULL, 0, NULL, NULL, NULL, \
-            NULL, 0                                                                                \
+            NULL, 0, NULL, 0, NULL                                                                 \
     }
 
 /* Train a model on the table at DATA_PATH as O says; *OUT owned

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "hops/collective.h"
 #include "ml.h"
@@ -485,6 +486,197 @@ static hops_status batch_grad(share *sh, size_t n_sh, const ml_fit *f, const siz
     return HOPS_OK;
 }
 
+/* ---- checkpoints ----
+ * "HOPSCKP1", then little-endian u64s: format version, epoch, step (as a
+ * double's bits), the four words of the shuffle generator, best (double
+ * bits), epochs since best, layer count, each layer's in and out, the shuffle
+ * order's length; the order (u64s); then float arrays for every layer: W, b,
+ * their first and second moments, the best W and b; and a CRC-32 of all that
+ * came before. Written whole (temp file, fsync, rename) or not at all. */
+#define CKPT_MAGIC "HOPSCKP1"
+#define CKPT_VERSION 1
+
+typedef struct {
+    int epoch;
+    double step, best;
+    int since_best;
+} ckpt_pos;
+
+static void put_u64(hops_buf *b, uint64_t v)
+{
+    unsigned char x[8];
+    for (int i = 0; i < 8; i++)
+        x[i] = (unsigned char)(v >> (8 * i));
+    hops__buf_put(b, x, 8);
+}
+
+static void put_f64(hops_buf *b, double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    put_u64(b, u);
+}
+
+static void put_floats(hops_buf *b, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], 4);
+        unsigned char c[4] = {(unsigned char)u, (unsigned char)(u >> 8), (unsigned char)(u >> 16),
+                              (unsigned char)(u >> 24)};
+        hops__buf_put(b, c, 4);
+    }
+}
+
+static hops_status ckpt_save(const char *path, const hops_model *m, const layer_state *s,
+                             const ml_rng *rng, const size_t *idx, size_t n, const ckpt_pos *pos)
+{
+    hops_buf b = HOPS_BUF_INIT;
+    hops__buf_put(&b, CKPT_MAGIC, 8);
+    put_u64(&b, CKPT_VERSION);
+    put_u64(&b, (uint64_t)pos->epoch);
+    put_f64(&b, pos->step);
+    for (int i = 0; i < 4; i++)
+        put_u64(&b, rng->s[i]);
+    put_f64(&b, pos->best);
+    put_u64(&b, (uint64_t)pos->since_best);
+    put_u64(&b, m->n_layers);
+    for (size_t l = 0; l < m->n_layers; l++) {
+        put_u64(&b, m->layers[l].in);
+        put_u64(&b, m->layers[l].out);
+    }
+    put_u64(&b, n);
+    for (size_t i = 0; i < n; i++)
+        put_u64(&b, idx[i]);
+    for (size_t l = 0; l < m->n_layers; l++) {
+        size_t nw = m->layers[l].in * m->layers[l].out, nb = m->layers[l].out;
+        put_floats(&b, m->layers[l].w, nw);
+        put_floats(&b, m->layers[l].b, nb);
+        put_floats(&b, s[l].mw, nw);
+        put_floats(&b, s[l].mb, nb);
+        put_floats(&b, s[l].vw, nw);
+        put_floats(&b, s[l].vb, nb);
+        put_floats(&b, s[l].best_w, nw);
+        put_floats(&b, s[l].best_b, nb);
+    }
+    if (!b.data) {
+        hops__buf_free(&b);
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    }
+    put_u64(&b, (uint64_t)crc32(0L, (const Bytef *)b.data, (uInt)b.len));
+    hops_status rc = hops__atomic_write(path, b.data, b.len);
+    hops__buf_free(&b);
+    return rc;
+}
+
+typedef struct {
+    const unsigned char *p;
+    size_t len, pos;
+    int bad;
+} ckpt_rd;
+
+static uint64_t get_u64(ckpt_rd *r)
+{
+    uint64_t v = 0;
+    if (r->bad || r->len - r->pos < 8) {
+        r->bad = 1;
+        return 0;
+    }
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)r->p[r->pos + (size_t)i] << (8 * i);
+    r->pos += 8;
+    return v;
+}
+
+static double get_f64(ckpt_rd *r)
+{
+    uint64_t u = get_u64(r);
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+static void get_floats(ckpt_rd *r, float *x, size_t n)
+{
+    if (r->bad || (r->len - r->pos) / 4 < n) {
+        r->bad = 1;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *c = r->p + r->pos + 4 * i;
+        uint32_t u = (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 |
+                     (uint32_t)c[3] << 24;
+        memcpy(&x[i], &u, 4);
+    }
+    r->pos += 4 * n;
+}
+
+/* Load a checkpoint into M, S, RNG, IDX (N entries) and POS; the model's
+ * shapes and the row count must be the ones it was written with. */
+static hops_status ckpt_load(const char *path, hops_model *m, layer_state *s, ml_rng *rng,
+                             size_t *idx, size_t n, ckpt_pos *pos)
+{
+    char *data = NULL;
+    size_t len = 0;
+    hops_status rc = hops__read_file(path, &data, &len);
+    if (rc != HOPS_OK)
+        return rc;
+    ckpt_rd r = {(const unsigned char *)data, len, 0, 0};
+    if (len < 16 || memcmp(data, CKPT_MAGIC, 8) != 0) {
+        free(data);
+        return hops__error(HOPS_ECORRUPT, "%s: not a hops training checkpoint", path);
+    }
+    uint64_t stored = 0;
+    for (int i = 0; i < 8; i++)
+        stored |= (uint64_t)(unsigned char)data[len - 8 + (size_t)i] << (8 * i);
+    if ((uint64_t)crc32(0L, (const Bytef *)data, (uInt)(len - 8)) != stored) {
+        free(data);
+        return hops__error(HOPS_ECORRUPT, "%s: damaged or truncated (checksum mismatch)", path);
+    }
+    r.len = len - 8;
+    r.pos = 8;
+    if (get_u64(&r) != CKPT_VERSION) {
+        free(data);
+        return hops__error(HOPS_EVERSION, "%s: a checkpoint format this hops does not know", path);
+    }
+    pos->epoch = (int)get_u64(&r);
+    pos->step = get_f64(&r);
+    for (int i = 0; i < 4; i++)
+        rng->s[i] = get_u64(&r);
+    pos->best = get_f64(&r);
+    pos->since_best = (int)get_u64(&r);
+    int same = get_u64(&r) == m->n_layers;
+    for (size_t l = 0; same && l < m->n_layers; l++)
+        same = get_u64(&r) == m->layers[l].in && get_u64(&r) == m->layers[l].out;
+    same = same && get_u64(&r) == n;
+    if (!same || r.bad) {
+        free(data);
+        return hops__error(HOPS_EINVAL, "%s was written by training with other data or "
+                                        "options (layers or rows differ): resume with the same "
+                                        "ones", path);
+    }
+    for (size_t i = 0; i < n; i++) {
+        idx[i] = (size_t)get_u64(&r);
+        if (idx[i] >= n)
+            r.bad = 1;
+    }
+    for (size_t l = 0; l < m->n_layers; l++) {
+        size_t nw = m->layers[l].in * m->layers[l].out, nb = m->layers[l].out;
+        get_floats(&r, m->layers[l].w, nw);
+        get_floats(&r, m->layers[l].b, nb);
+        get_floats(&r, s[l].mw, nw);
+        get_floats(&r, s[l].mb, nb);
+        get_floats(&r, s[l].vw, nw);
+        get_floats(&r, s[l].vb, nb);
+        get_floats(&r, s[l].best_w, nw);
+        get_floats(&r, s[l].best_b, nb);
+    }
+    free(data);
+    if (r.bad || r.pos != r.len || pos->epoch < 0)
+        return hops__error(HOPS_ECORRUPT, "%s: damaged checkpoint", path);
+    return HOPS_OK;
+}
+
 hops_status hops__mlp_fit(hops_model *m, ml_fit *f)
 {
     size_t L = m->n_layers, n = f->train.n, B = f->batch, P = packed_size(m);
@@ -529,8 +721,20 @@ hops_status hops__mlp_fit(hops_model *m, ml_fit *f)
     keep_best(m, s);
     for (size_t i = 0; i < n; i++)
         idx[i] = i;
+    int first_epoch = 1;
+    if (f->o->resume) {
+        ckpt_pos pos;
+        if ((rc = ckpt_load(f->o->resume, m, s, &rng, idx, n, &pos)) != HOPS_OK)
+            goto out;
+        first_epoch = pos.epoch + 1;
+        step = pos.step;
+        best = pos.best;
+        since_best = pos.since_best;
+        f->epochs_run = pos.epoch;
+    }
+    int writer = !f->o->comm || hops_comm_rank(f->o->comm) == 0;
 
-    for (int epoch = 1; epoch <= f->epochs; epoch++) {
+    for (int epoch = first_epoch; epoch <= f->epochs; epoch++) {
         double loss = 0;
         hops__rng_shuffle(&rng, idx, n); /* every rank draws the same order */
         for (size_t b0 = 0; b0 < n; b0 += B) {
@@ -594,6 +798,11 @@ hops_status hops__mlp_fit(hops_model *m, ml_fit *f)
             }
             if (loss < best)
                 best = loss;
+        }
+        if (f->o->checkpoint_every > 0 && epoch % f->o->checkpoint_every == 0 && writer) {
+            ckpt_pos pos = {epoch, step, best, since_best};
+            if ((rc = ckpt_save(f->o->checkpoint, m, s, &rng, idx, n, &pos)) != HOPS_OK)
+                goto out;
         }
     }
     if (f->val.n)

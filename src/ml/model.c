@@ -394,6 +394,11 @@ static hops_status check_options(const hops_train_options *o)
         return hops__error(HOPS_EINVAL, "replicas must be 1 to 1024, not %d", o->replicas);
     if (o->comm && o->replicas > 1)
         return hops__error(HOPS_EINVAL, "a communicator or replicas, not both");
+    if ((o->checkpoint || o->resume) && o->type != HOPS_MODEL_MLP)
+        return hops__error(HOPS_EINVAL, "checkpoints are for mlp models, not %s",
+                           hops_model_type_name(o->type));
+    if (o->checkpoint_every < 0 || (o->checkpoint_every > 0 && !o->checkpoint))
+        return hops__error(HOPS_EINVAL, "checkpoint_every needs a checkpoint file and >= 0");
     return HOPS_OK;
 }
 
