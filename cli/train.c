@@ -49,25 +49,32 @@ static const char usage[] =
     "                     early-stopping split; 0: stop on the training loss),\n"
     "                     patience=10, tol=1e-4, C=1 (logistic, softmax); gbdt passes any\n"
     "                     other K=V to XGBoost (max_depth=4, subsample=0.8, ...)\n"
-    "  --strategy S       distributed mlp training, one run for the whole job:\n"
-    "                       allreduce --workers N   N processes (hops launch: the chief\n"
-    "                         and N-1 workers), each computing its share of every global\n"
-    "                         batch, gradients summed by all-reduce (shared memory on\n"
-    "                         one host, TCP across hosts); --executor local|slurm|mpi\n"
-    "                       mirrored --replicas N   N threads in this process sharing\n"
-    "                         the data, each its share of every batch\n"
-    "                     Either gives single-process training's loss curve with the same\n"
-    "                     global --batch, up to float rounding; logs per rank (chief:0,\n"
-    "                     worker:0 ...) and rank 0's metrics in the run\n"
-    "  --checkpoint-every N  (mlp) keep the training state every N epochs in the run's\n"
-    "                     artifacts/checkpoint.hops\n"
-    "  --resume RUN       run RUN's training command again from its last checkpoint, as\n"
-    "                     a new run; it ends as an uninterrupted training would have\n"
     "  --threads N        parser, OpenBLAS and XGBoost threads (default: all CPUs); the\n"
     "                     same seed and thread count give the same model, byte for byte\n"
     "  --format, --delimiter, --no-header   how D is read\n"
     "  -q, --quiet        no per-epoch lines\n"
     "      --json         print the result as one JSON document on stdout\n";
+
+static const char usage_distributed[] =
+    "\nDistributed and resumable (mlp):\n"
+    "  --strategy S       distributed mlp training, one run for the whole job:\n"
+    "                       allreduce --workers N   N processes (hops launch: the chief\n"
+    "                         and N-1 workers), each computing its share of every global\n"
+    "                         batch, gradients summed by all-reduce (shared memory on\n"
+    "                         one host, TCP across hosts); --executor local|slurm|mpi\n"
+    "                       ps --ps M --workers N [--async]   N workers, the parameters\n"
+    "                         and the optimizer sharded over M parameter servers;\n"
+    "                         synchronous (default) or asynchronous updates\n"
+    "                       mirrored --replicas N   N threads in this process sharing\n"
+    "                         the data, each its share of every batch\n"
+    "                     allreduce, synchronous ps and mirrored give single-process\n"
+    "                     training's loss curve with the same\n"
+    "                     global --batch, up to float rounding; logs per rank (chief:0,\n"
+    "                     worker:0 ...) and rank 0's metrics in the run\n"
+    "  --checkpoint-every N  (mlp) keep the training state every N epochs in the run's\n"
+    "                     artifacts/checkpoint.hops\n"
+    "  --resume RUN       run RUN's training command again from its last checkpoint, as\n"
+    "                     a new run; it ends as an uninterrupted training would have\n";
 
 typedef struct {
     char **items;
@@ -286,21 +293,78 @@ static void report_finals(const json_t *metrics, const char *prefix)
  * communicator (HOPS_RANK, HOPS_WORLD_SIZE, HOPS_RENDEZVOUS), train; rank 0
  * reports every epoch and the final metrics, and leaves the model as the
  * run's artifacts/model.hops for the driver to register. */
-static int train_rank(hops_train_options *o, const char *path, int quiet)
+/* The "host:port" addresses of the job's parameter servers (TF_CONFIG);
+ * *N their number. NULL when there are none. Owned: free(); strings point
+ * into *CFG (json_decref). */
+static const char **ps_addresses(json_t **cfg, size_t *n)
+{
+    json_error_t err;
+    const char *tf = getenv("TF_CONFIG");
+    *cfg = tf ? json_loads(tf, 0, &err) : NULL;
+    json_t *arr = json_object_get(json_object_get(*cfg, "cluster"), "ps");
+    *n = json_array_size(arr);
+    if (!*n)
+        return NULL;
+    const char **a = calloc(*n, sizeof *a);
+    for (size_t i = 0; a && i < *n; i++)
+        a[i] = json_string_value(json_array_get(arr, i));
+    return a;
+}
+
+static int train_rank(hops_train_options *o, const char *path, int quiet, int use_ps, int async_ps)
 {
     hops_comm *comm = NULL;
+    hops_ps *ps = NULL;
     hops_model *model = NULL;
+    json_t *cfg = NULL;
     char *report = NULL;
-    const char *run_dir = getenv("HOPS_RUN_DIR");
-    int rc = hops_comm_open(&comm, NULL), code = EXIT_OK;
-    if (rc != HOPS_OK)
-        return cli_status("train", rc);
-    int rank = hops_comm_rank(comm);
+    const char *run_dir = getenv("HOPS_RUN_DIR"), *type = getenv("HOPS_TASK_TYPE");
+    int rc, code = EXIT_OK, rank;
+    const char *role;
+    if (use_ps) {
+        size_t n = 0;
+        const char **addrs = ps_addresses(&cfg, &n);
+        const char *rk = getenv("HOPS_RANK"), *ws = getenv("HOPS_WORLD_SIZE");
+        int workers = ws ? atoi(ws) : 0;
+        if (!addrs) {
+            json_decref(cfg);
+            return cli_fail(EXIT_FAIL, "train", "no parameter servers in TF_CONFIG");
+        }
+        if (type && strcmp(type, "ps") == 0) { /* serve our shard until the job is done */
+            int index = atoi(getenv("HOPS_TASK_INDEX") ? getenv("HOPS_TASK_INDEX") : "0");
+            const char *colon = index >= 0 && (size_t)index < n ? strrchr(addrs[index], ':') : NULL;
+            int nw = (int)json_array_size(
+                         json_object_get(json_object_get(cfg, "cluster"), "worker")) +
+                     1;
+            fprintf(stderr, "parameter server %d of %zu for %d workers (%s)\n", index, n, nw,
+                    async_ps ? "asynchronous" : "synchronous");
+            rc = colon ? hops_ps_serve(atoi(colon + 1), nw, !async_ps, 120) : HOPS_EINVAL;
+            free(addrs);
+            json_decref(cfg);
+            return rc == HOPS_OK ? EXIT_OK : cli_status("train", rc);
+        }
+        rank = rk ? atoi(rk) : -1;
+        rc = hops_ps_connect(&ps, addrs, n, rank, workers, 120);
+        free(addrs);
+        if (rc != HOPS_OK) {
+            json_decref(cfg);
+            return cli_status("train", rc);
+        }
+        o->ps = ps;
+        fprintf(stderr, "worker %d of %d, %zu parameter server(s)\n", rank, workers, n);
+        role = "ps";
+    } else {
+        if ((rc = hops_comm_open(&comm, NULL)) != HOPS_OK)
+            return cli_status("train", rc);
+        rank = hops_comm_rank(comm);
+        o->comm = comm;
+        fprintf(stderr, "rank %d of %d (%s all-reduce)\n", rank, hops_comm_size(comm),
+                hops_comm_backend_name(comm));
+        role = "allreduce";
+    }
+    (void)role;
     epoch_ctx ectx = {NULL, quiet, o->epochs ? o->epochs : 200, now()};
-    o->comm = comm;
     o->run_id = getenv("HOPS_RUN_ID");
-    fprintf(stderr, "rank %d of %d (%s all-reduce)\n", rank, hops_comm_size(comm),
-            hops_comm_backend_name(comm));
     if (rank == 0) {
         o->on_epoch = report_epoch;
         o->ud = &ectx;
@@ -323,6 +387,8 @@ out:
     hops_model_free(model);
     hops_free(report);
     hops_comm_close(comm);
+    hops_ps_close(ps);
+    json_decref(cfg);
     return code;
 }
 
@@ -355,7 +421,7 @@ static void print_task_error(hops_project *p, const char *run_id, const char *ta
  * --rank-of-job, as WORKERS ranks of one hops launch job (one run), then
  * the chief's model registered. */
 static int train_job(hops_project *p, const hops_run_options *ro, int argc, char **argv,
-                     int workers, const char *executor, const char *name, int json)
+                     int workers, int n_ps, const char *executor, const char *name, int json)
 {
     hops_launch_options lo = HOPS_LAUNCH_OPTIONS_INIT;
     hops_launch_result res;
@@ -374,6 +440,7 @@ static int train_job(hops_project *p, const hops_run_options *ro, int argc, char
     lo.run.argv = cmd;
     lo.run.argc = (size_t)argc + 2;
     lo.workers = workers;
+    lo.ps = n_ps;
     lo.tee = !json;
     lo.forward_signals = 1;
     if (executor && strcmp(executor, "slurm") == 0)
@@ -452,12 +519,13 @@ int cmd_train(int argc, char **argv)
     int json = 0, quiet = 0, code = EXIT_OK, m;
     size_t n_run_params = 0;
     const char *strategy = NULL, *executor = NULL;
-    int workers = 0, replicas = 0, rank_mode = 0, ckpt_every = 0;
+    int workers = 0, replicas = 0, rank_mode = 0, ckpt_every = 0, n_ps = 0, async_ps = 0;
     const char *resume_run = NULL, *resume_ckpt = NULL;
     char *ckpt_path = NULL;
 
     if (cli_wants_help(argc, argv)) {
         fputs(usage, stdout);
+        fputs(usage_distributed, stdout);
         return EXIT_OK;
     }
     for (int i = 1; i < argc; i++) {
@@ -541,9 +609,10 @@ int cmd_train(int argc, char **argv)
             if (!(params_s.items[params_s.n - 1] = strdup(val)))
                 goto nomem;
         } else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--strategy", NULL, &val)) > 0) {
-            if (strcmp(val, "allreduce") != 0 && strcmp(val, "mirrored") != 0) {
+            if (strcmp(val, "allreduce") != 0 && strcmp(val, "mirrored") != 0 &&
+                strcmp(val, "ps") != 0) {
                 code = cli_fail(EXIT_USAGE, "train",
-                                "--strategy '%s': expected allreduce or mirrored", val);
+                                "--strategy '%s': expected allreduce, ps or mirrored", val);
                 goto out;
             }
             strategy = val;
@@ -581,6 +650,15 @@ int cmd_train(int argc, char **argv)
         } else if (m == 0 &&
                    (m = cli_opt_value(argc, argv, &i, "--resume-checkpoint", NULL, &val)) > 0) {
             resume_ckpt = val; /* how --resume re-runs the command */
+        } else if (m == 0 && (m = cli_opt_value(argc, argv, &i, "--ps", NULL, &val)) > 0) {
+            size_t v;
+            if (!parse_size(val, &v) || v < 1 || v > 64) {
+                code = cli_fail(EXIT_USAGE, "train", "--ps needs 1 to 64 servers, not '%s'", val);
+                goto out;
+            }
+            n_ps = (int)v;
+        } else if (m == 0 && cli_flag(a, "--async", NULL)) {
+            async_ps = 1;
         } else if (m == 0 && cli_flag(a, "--rank-of-job", NULL)) {
             rank_mode = 1; /* one rank of a job `hops train --strategy allreduce` launched */
         } else if (m < 0) {
@@ -647,8 +725,24 @@ int cmd_train(int argc, char **argv)
         code = cli_fail(EXIT_USAGE, "train", "--strategy is for --model mlp, not %s", type_s);
         goto out;
     }
-    if ((workers || executor) && (!strategy || strcmp(strategy, "allreduce") != 0)) {
-        code = cli_fail(EXIT_USAGE, "train", "--workers and --executor go with --strategy allreduce");
+    int launched = strategy && (strcmp(strategy, "allreduce") == 0 || strcmp(strategy, "ps") == 0);
+    if ((workers || executor) && !launched) {
+        code = cli_fail(EXIT_USAGE, "train",
+                        "--workers and --executor go with --strategy allreduce or ps");
+        goto out;
+    }
+    if ((n_ps || async_ps) && (!strategy || strcmp(strategy, "ps") != 0)) {
+        code = cli_fail(EXIT_USAGE, "train", "--ps and --async go with --strategy ps");
+        goto out;
+    }
+    if (strategy && strcmp(strategy, "ps") == 0 && (!workers || !n_ps)) {
+        code = cli_fail(EXIT_USAGE, "train", "--strategy ps needs --ps M and --workers N");
+        goto out;
+    }
+    if (strategy && strcmp(strategy, "ps") == 0 && (ckpt_every || resume_ckpt)) {
+        code = cli_fail(EXIT_USAGE, "train",
+                        "checkpoints are for --strategy allreduce or mirrored (the parameter "
+                        "servers hold the optimizer state)");
         goto out;
     }
     if (replicas && (!strategy || strcmp(strategy, "mirrored") != 0)) {
@@ -689,7 +783,7 @@ int cmd_train(int argc, char **argv)
     if ((code = cli_data_path("train", data, &path, &o.read)) != 0)
         goto out;
     if (rank_mode) { /* a rank of the job: train, rank 0 reports and keeps the model */
-        code = train_rank(&o, path, quiet);
+        code = train_rank(&o, path, quiet, strategy && strcmp(strategy, "ps") == 0, async_ps);
         goto out;
     }
     if (!name) {
@@ -737,8 +831,8 @@ int cmd_train(int argc, char **argv)
     ro.n_tags = params_s.n;
     ro.argv = (const char *const *)argv;
     ro.argc = (size_t)argc;
-    if (strategy && strcmp(strategy, "allreduce") == 0) {
-        code = train_job(p, &ro, argc, argv, workers, executor, name, json);
+    if (launched) {
+        code = train_job(p, &ro, argc, argv, workers, n_ps, executor, name, json);
         goto out;
     }
     int rc = hops_run_start(&run, p, &ro);

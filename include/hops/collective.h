@@ -90,6 +90,55 @@ HOPS_EXTERN hops_status hops_comm_barrier(hops_comm *c);
 /* Leave and free. Not collective; the others see this rank gone. */
 HOPS_EXTERN void hops_comm_close(hops_comm *c);
 
+/* ---- parameter servers ------------------------------------------------
+ *
+ * A parameter vector of P floats sharded over S servers in contiguous ranges
+ * (server s holds [P s / S, P (s+1) / S)), each server also holding its
+ * shard's optimizer state. Workers push gradients and pull parameters.
+ * Synchronous: a step's update waits for every worker's gradient, sums them
+ * in worker order and applies them once, so every worker then pulls the same
+ * parameters (data-parallel training with the server as the reducer).
+ * Asynchronous: each push is applied when it arrives and answered with the
+ * parameters as they are then (Hogwild-style staleness, no waiting).
+ * The optimizer is the mlp's: Adam (beta 0.9, 0.999, eps 1e-8, bias-corrected
+ * by the server's update count) or SGD with momentum. */
+typedef struct hops_ps hops_ps;
+
+typedef struct {
+    int adam;        /* 1: Adam, 0: SGD with momentum */
+    double lr;
+    double momentum; /* SGD */
+} hops_ps_optimizer;
+
+/* Serve one shard on PORT (all addresses) for N_WORKERS workers until
+ * SIGTERM or SIGINT (as a TensorFlow server joins: `hops launch` stops its
+ * parameter servers once the trainers are done); HOPS_OK then. A worker that
+ * goes away without saying goodbye, or silence for TIMEOUT seconds in a
+ * synchronous step, ends it with an error. */
+HOPS_EXTERN hops_status hops_ps_serve(int port, int n_workers, int sync, double timeout);
+
+/* Connect worker WORKER (0: the chief, which initializes the servers) of
+ * N_WORKERS to the servers at ADDRS ("host:port", S of them), retrying while
+ * they start, for at most TIMEOUT seconds (also each later call's limit). */
+HOPS_EXTERN hops_status hops_ps_connect(hops_ps **out, const char *const *addrs, size_t n_servers,
+                                        int worker, int n_workers, double timeout);
+/* Chief: give the servers the initial PARAMS (N of them) and the optimizer;
+ * others send N only. Then every worker gets the servers' parameters into
+ * PARAMS. */
+HOPS_EXTERN hops_status hops_ps_start(hops_ps *ps, float *params, size_t n,
+                                      const hops_ps_optimizer *opt);
+/* Push GRAD (P floats) and this worker's LOSS; get the parameters after the
+ * update into PARAMS and, synchronous, the step's summed loss (else LOSS). */
+HOPS_EXTERN hops_status hops_ps_step(hops_ps *ps, const float *grad, double loss, float *params,
+                                     double *total_loss);
+/* This worker's index, and how many workers there are. */
+HOPS_EXTERN int hops_ps_worker(const hops_ps *ps);
+HOPS_EXTERN int hops_ps_workers(const hops_ps *ps);
+/* 1 when the servers are synchronous (known once hops_ps_start returned). */
+HOPS_EXTERN int hops_ps_sync(const hops_ps *ps);
+/* Say goodbye and free. */
+HOPS_EXTERN void hops_ps_close(hops_ps *ps);
+
 #ifdef __cplusplus
 }
 #endif

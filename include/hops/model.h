@@ -115,6 +115,11 @@ typedef struct {
     const char *checkpoint;
     int checkpoint_every;
     const char *resume;
+    /* PS: train as a worker of parameter servers (hops_ps_connect): every
+     * worker computes its share of each global batch and the servers hold the
+     * parameters and the optimizer; synchronous servers give the loss curve of
+     * single-process training, asynchronous ones apply each push at once. */
+    struct hops_ps *ps;
 } hops_train_options;
 
 #define HOPS_TRAIN_OPTIONS_VERSION 1
@@ -122,7 +127,7 @@ typedef struct {
     {                                                                                              \
         HOPS_TRAIN_OPTIONS_VERSION, (hops_model_type)0, NULL, NULL, 0, NULL, 0,                    \
             HOPS_READ_OPTIONS_INIT, NULL, 0, 0, 0, 0.0, -1.0, 0, 0.2, 0, NULL, 0, NULL, NULL, NULL, \
-            NULL, 0, NULL, 0, NULL                                                                 \
+            NULL, 0, NULL, 0, NULL, NULL                                                           \
     }
 
 /* Train a model on the table at DATA_PATH as O says; *OUT owned

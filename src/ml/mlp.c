@@ -438,6 +438,57 @@ static void *share_thread(void *arg)
     return NULL;
 }
 
+static void pack_params(const hops_model *m, float *x)
+{
+    for (size_t l = 0; l < m->n_layers; l++) {
+        size_t nw = m->layers[l].in * m->layers[l].out, nb = m->layers[l].out;
+        memcpy(x, m->layers[l].w, nw * sizeof(float));
+        memcpy(x + nw, m->layers[l].b, nb * sizeof(float));
+        x += nw + nb;
+    }
+}
+
+static void unpack_params(hops_model *m, const float *x)
+{
+    for (size_t l = 0; l < m->n_layers; l++) {
+        size_t nw = m->layers[l].in * m->layers[l].out, nb = m->layers[l].out;
+        memcpy(m->layers[l].w, x, nw * sizeof(float));
+        memcpy(m->layers[l].b, x + nw, nb * sizeof(float));
+        x += nw + nb;
+    }
+}
+
+/* A step as a worker of parameter servers: this worker's share of the batch,
+ * its part of the L2 term, pushed; the servers' parameters back into M. */
+static hops_status ps_step(hops_model *m, share *sh, const ml_fit *f, const size_t *rows,
+                           size_t nb, float *buf, double *loss)
+{
+    hops_ps *ps = f->o->ps;
+    int r = hops_ps_worker(ps), n = hops_ps_workers(ps);
+    size_t lo = nb * (size_t)r / (size_t)n, hi = nb * (size_t)(r + 1) / (size_t)n, off = 0;
+    sh->rows = rows + lo;
+    sh->n_rows = hi - lo;
+    sh->scale = (float)nb;
+    share_grad(sh);
+    double frac = (double)(hi - lo) / (double)nb; /* the shares' L2 parts add up to l2 W */
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const ml_layer *ly = &m->layers[l];
+        if (f->l2 > 0)
+            for (size_t i = 0; i < ly->in * ly->out; i++)
+                sh->g[off + i] += (float)(f->l2 * frac) * ly->w[i];
+        off += ly->in * ly->out + ly->out;
+    }
+    double total = 0;
+    hops_status rc = hops_ps_step(ps, sh->g, sh->loss, buf, &total);
+    if (rc != HOPS_OK)
+        return rc;
+    unpack_params(m, buf);
+    /* Synchronous servers sum every worker's loss; with asynchronous ones
+     * ours, scaled by the share, stands for the batch's. */
+    *loss += hops_ps_sync(ps) || frac <= 0 ? total : sh->loss / frac;
+    return HOPS_OK;
+}
+
 /* The batch ROWS[0..nb)'s gradient into G (packed), its summed loss into
  * *LOSS: alone, over REPLICAS threads (their shares summed in order), or over
  * the ranks of F->o->comm (this rank's share, then an all-reduce). */
@@ -733,12 +784,24 @@ hops_status hops__mlp_fit(hops_model *m, ml_fit *f)
         f->epochs_run = pos.epoch;
     }
     int writer = !f->o->comm || hops_comm_rank(f->o->comm) == 0;
+    if (f->o->ps) { /* the chief gives the servers its weights; everyone starts from theirs */
+        hops_ps_optimizer opt = {f->adam, f->lr, f->momentum};
+        pack_params(m, g);
+        if ((rc = hops_ps_start(f->o->ps, g, P, &opt)) != HOPS_OK)
+            goto out;
+        unpack_params(m, g);
+    }
 
     for (int epoch = first_epoch; epoch <= f->epochs; epoch++) {
         double loss = 0;
         hops__rng_shuffle(&rng, idx, n); /* every rank draws the same order */
         for (size_t b0 = 0; b0 < n; b0 += B) {
             size_t nb = n - b0 < B ? n - b0 : B;
+            if (f->o->ps) {
+                if ((rc = ps_step(m, &sh[0], f, idx + b0, nb, g, &loss)) != HOPS_OK)
+                    goto out;
+                continue; /* the servers applied the update */
+            }
             if ((rc = batch_grad(sh, n_sh, f, idx + b0, nb, g, &loss)) != HOPS_OK)
                 goto out;
             step += 1;

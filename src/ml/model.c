@@ -394,6 +394,10 @@ static hops_status check_options(const hops_train_options *o)
         return hops__error(HOPS_EINVAL, "replicas must be 1 to 1024, not %d", o->replicas);
     if (o->comm && o->replicas > 1)
         return hops__error(HOPS_EINVAL, "a communicator or replicas, not both");
+    if (o->ps && (o->type != HOPS_MODEL_MLP || o->comm || o->replicas > 1 || o->checkpoint ||
+                  o->resume))
+        return hops__error(HOPS_EINVAL, "parameter servers train an mlp, without a "
+                                        "communicator, replicas or checkpoints");
     if ((o->checkpoint || o->resume) && o->type != HOPS_MODEL_MLP)
         return hops__error(HOPS_EINVAL, "checkpoints are for mlp models, not %s",
                            hops_model_type_name(o->type));

@@ -17,23 +17,34 @@ expect_code 0 "$HOPS" train $ARGS --name dp --strategy allreduce --workers 2 --j
 cp "$T/out" dp.json
 expect_code 0 "$HOPS" train $ARGS --name mirrored --strategy mirrored --replicas 2 --json -q
 cp "$T/out" mir.json
-for f in single dp mir; do
+expect_code 0 "$HOPS" train $ARGS --name ps --strategy ps --ps 2 --workers 2 --json
+cp "$T/out" ps.json
+for f in single dp mir ps; do
     "$HOPS" runs metrics "$(jget '["run_id"]' <$f.json)" --json >$f.metrics
 done
 "$PY" - <<'PY'
 import json
-curves = {f: json.load(open(f + ".metrics"))["metrics"] for f in ("single", "dp", "mir")}
+curves = {f: json.load(open(f + ".metrics"))["metrics"] for f in ("single", "dp", "mir", "ps")}
 for key in ("loss", "val_loss", "val_accuracy"):
     base = [p[1] for p in curves["single"][key]]
     assert len(base) == 12, (key, len(base))
-    for f in ("dp", "mir"):
+    for f in ("dp", "mir", "ps"):
         got = [p[1] for p in curves[f][key]]
         assert len(got) == len(base), (f, key, len(got))
         for e, (a, b) in enumerate(zip(base, got), 1):
             assert abs(a - b) <= 1e-4 * max(1.0, abs(a)), (f, key, e, a, b)
 print("curves equal:", [round(p[1], 5) for p in curves["dp"]["loss"]][:4], "...")
 PY
-ok "allreduce (2 ranks) and mirrored (2 threads): the single-process loss curve, within 1e-4"
+ok "allreduce (2 ranks), synchronous ps (2 servers, 2 workers) and mirrored (2 threads): the single-process loss curve, within 1e-4"
+
+PS=$(jget '["run_id"]' <ps.json)
+D=$("$HOPS" runs show "$PS" --json | jget '["run_dir"]')
+assert_contains "$D/stderr.log" "ps:0 | parameter server 0 of 2 for 2 workers (synchronous)"
+assert_contains "$D/stderr.log" "ps:1 | parameter server 1 of 2 for 2 workers (synchronous)"
+assert_contains "$D/stderr.log" "worker:0 | worker 1 of 2, 2 parameter server(s)"
+expect_code 0 "$HOPS" train $ARGS --name psasync --strategy ps --ps 1 --workers 2 --async --json -q
+"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["test_metrics"]["accuracy"] > 0.9, d' "$T/out"
+ok "ps: per-task logs of the servers; asynchronous updates train too (test accuracy > 0.9)"
 
 DP=$(jget '["run_id"]' <dp.json)
 "$HOPS" runs show "$DP" --json >show.json
@@ -60,5 +71,9 @@ expect_code 2 "$HOPS" train $ARGS --strategy ring --workers 2
 expect_code 2 "$HOPS" train --data bc.csv --label target --model logistic --strategy allreduce --workers 2
 assert_contains "$T/err" "is for --model mlp"
 expect_code 2 "$HOPS" train $ARGS --workers 2
-assert_contains "$T/err" "go with --strategy allreduce"
+assert_contains "$T/err" "go with --strategy allreduce or ps"
+expect_code 2 "$HOPS" train $ARGS --strategy ps --workers 2
+assert_contains "$T/err" "needs --ps M and --workers N"
+expect_code 2 "$HOPS" train $ARGS --strategy allreduce --workers 2 --async
+assert_contains "$T/err" "go with --strategy ps"
 ok "bad strategy options are refused clearly"
