@@ -94,6 +94,7 @@ int cmd_data_report(int argc, char **argv);   /* cli/data_report.c */
 int cmd_train(int argc, char **argv);         /* cli/train.c */
 int cmd_predict(int argc, char **argv);       /* cli/predict.c */
 int cmd_model(int argc, char **argv);         /* cli/model.c: hops model list|show|... */
+int cmd_serve(int argc, char **argv);         /* cli/serve.c: hops serve (TF Serving REST) */
 
 /* Resolve a data argument: a file path, or a project dataset NAME[:VERSION].
  * *path_out is owned (free()); returns an exit code (0 ok) after printing why not.

@@ -26,8 +26,10 @@ static const char usage[] =
     "                         as a run and register it\n"
     "  predict --model NAME[:VER] --data D\n"
     "                         batch predictions with a registered model\n"
-    "  model list|show|versions|export|best\n"
+    "  model list|show|versions|export|best|label\n"
     "                         the model registry\n"
+    "  serve --models N1,N2 [--port P]\n"
+    "                         serve models over TensorFlow Serving's REST API\n"
     "\n"
     "Run `hops COMMAND --help` for a command's options. Commands find the project by\n"
     "walking up from the current directory, or through HOPS_PROJECT.\n"
@@ -77,6 +79,8 @@ int main(int argc, char **argv)
         return cmd_predict(argc - 1, argv + 1);
     if (strcmp(cmd, "model") == 0)
         return cmd_model(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "hops: '%s' is not a hops command. See `hops --help`.\n", cmd);
     return EXIT_USAGE;
 }

@@ -11,6 +11,7 @@ static const char usage[] =
     "       hops model versions NAME [--json]\n"
     "       hops model export NAME[:VERSION] -o DIR [--json]\n"
     "       hops model best NAME --metric M [--direction max|min] [--json]\n"
+    "       hops model label NAME VERSION LABEL | NAME --remove LABEL | NAME [--json]\n"
     "\n"
     "Registered models: `hops train` adds each trained model as the next version (1, 2,\n"
     "...) of its name, with its type, training run, test metrics and SHA-256; the file is\n"
@@ -23,6 +24,8 @@ static const char usage[] =
     "          header as DIR/model.json\n"
     "best      the version with the best test metric M (accuracy, f1, log_loss, roc_auc,\n"
     "          r2, rmse, mae, ...): --direction max (default) or min\n"
+    "label     point LABEL (stable, canary, ...) at VERSION of NAME, remove it, or list\n"
+    "          NAME's labels; `hops serve` answers /v1/models/NAME/labels/LABEL with it\n"
     "\n"
     "A model file that is damaged, truncated or changed since it was registered is refused\n"
     "(exit 5). --json prints one JSON document on stdout.\n";
@@ -298,12 +301,66 @@ static int model_best(hops_project *p, int argc, char **argv)
     return EXIT_OK;
 }
 
+static int model_label(hops_project *p, int argc, char **argv)
+{
+    const char *pos[3] = {NULL, NULL, NULL}, *remove = NULL, *val;
+    size_t n = 0;
+    int json = 0, m, rc;
+    char *text;
+    for (int i = 2; i < argc; i++) {
+        if ((m = cli_opt_value(argc, argv, &i, "--remove", NULL, &val)) > 0)
+            remove = val;
+        else if (m < 0)
+            return cli_fail(EXIT_USAGE, "model label", "--remove needs a label");
+        else if (cli_flag(argv[i], "--json", NULL))
+            json = 1;
+        else if (argv[i][0] == '-' || n == 3)
+            return cli_fail(EXIT_USAGE, "model label", "unexpected argument '%s'", argv[i]);
+        else
+            pos[n++] = argv[i];
+    }
+    if (n == 0 || n == 2 || (remove && n != 1))
+        return cli_fail(EXIT_USAGE, "model label",
+                        "usage: hops model label NAME VERSION LABEL | NAME --remove LABEL | NAME");
+    if (remove) {
+        if ((rc = hops_model_label_remove(p, pos[0], remove)) != HOPS_OK)
+            return cli_status("model label", rc);
+        printf("Removed label %s of model %s\n", remove, pos[0]);
+        return EXIT_OK;
+    }
+    if (n == 3) {
+        char *end;
+        long long v = strtoll(pos[1], &end, 10);
+        if (*end || v < 1)
+            return cli_fail(EXIT_USAGE, "model label", "'%s' is not a version (1, 2, ...)",
+                            pos[1]);
+        if ((rc = hops_model_label_set(p, pos[0], (int64_t)v, pos[2])) != HOPS_OK)
+            return cli_status("model label", rc);
+        printf("Label %s -> %s:%lld\n", pos[2], pos[0], v);
+        return EXIT_OK;
+    }
+    if ((rc = hops_model_labels_json(p, pos[0], &text)) != HOPS_OK)
+        return cli_status("model label", rc);
+    json_t *doc;
+    if ((rc = print_or_parse("model label", text, json, &doc)) != EXIT_OK || !doc)
+        return rc;
+    const char *k;
+    json_t *v;
+    if (json_object_size(doc) == 0)
+        printf("Model %s has no labels.\n", pos[0]);
+    json_object_foreach(doc, k, v) printf("%-12s %s:%lld\n", k, pos[0],
+                                          (long long)json_integer_value(v));
+    json_decref(doc);
+    return EXIT_OK;
+}
+
 int cmd_model(int argc, char **argv)
 {
     static const cli_subcommand subs[] = {{"list", "ls", model_list},
                                           {"show", NULL, model_show},
                                           {"versions", NULL, model_versions},
                                           {"export", NULL, model_export},
-                                          {"best", NULL, model_best}};
+                                          {"best", NULL, model_best},
+                                          {"label", "labels", model_label}};
     return cli_run_subcommand("model", usage, subs, sizeof subs / sizeof subs[0], argc, argv);
 }

@@ -9,6 +9,8 @@
 #include <hops/collective.h>
 #include <hops/table.h>
 #include <hops/model.h>
+#include <hops/kafka.h>
+#include <hops/serving.h>
 #include <hops/hops.h>
 
 int main(void) { return hops_strerror(HOPS_OK)[0] == 's' ? 0 : 1; }

@@ -18,5 +18,7 @@
 #include "report.h"
 #include "table.h"
 #include "model.h"
+#include "kafka.h"
+#include "serving.h"
 
 #endif

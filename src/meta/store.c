@@ -148,6 +148,15 @@ static const char *const migrations[] = {
     "  metrics TEXT NOT NULL DEFAULT '{}',"    /* JSON: the test metrics */
     "  created REAL NOT NULL,"
     "  UNIQUE (model_id, version));",
+    /* 4 -> 5: model labels for serving (src/ml/labels.c): `stable`, `canary`
+     * ... each point at one version of a model; `hops serve` answers
+     * /v1/models/NAME/labels/LABEL with it. */
+    "CREATE TABLE model_labels("
+    "  model_id INTEGER NOT NULL REFERENCES models(id),"
+    "  label TEXT NOT NULL,"
+    "  version INTEGER NOT NULL CHECK (version >= 1),"
+    "  updated REAL NOT NULL,"
+    "  PRIMARY KEY (model_id, label)) WITHOUT ROWID;",
 };
 
 int hops_project_schema_version(void) { return (int)HOPS_ARRAY_LEN(migrations); }
