@@ -60,6 +60,10 @@ hops_status hops__shm_allreduce(hops_comm *c, void *buf, size_t count, hops_dtyp
 hops_status hops__shm_broadcast(hops_comm *c, void *buf, size_t bytes, int root);
 hops_status hops__shm_allgather(hops_comm *c, const void *send, size_t bytes, void *recv);
 
+/* ps.c, for the fuzz target: a 2-worker synchronous server fed N bytes as
+ * one connection's stream (its replies go to /dev/null). */
+hops_status hops__ps_feed(const unsigned char *data, size_t n);
+
 hops_status hops__mpi_open(hops_comm *c);
 void hops__mpi_close(hops_comm *c);
 hops_status hops__mpi_allreduce(hops_comm *c, void *buf, size_t count, hops_dtype t,

@@ -153,7 +153,8 @@ static hops_status handle(server *s, conn *c, const msg_hdr *h, const float *x)
         s->v = calloc(s->n ? s->n : 1, sizeof(float));
         if (!s->w || !s->m || !s->v)
             return hops__error(HOPS_ENOMEM, "out of memory");
-        memcpy(s->w, x, s->n * sizeof(float));
+        if (s->n)
+            memcpy(s->w, x, s->n * sizeof(float));
         s->opt.adam = (int)h->adam;
         s->opt.lr = h->lr;
         s->opt.momentum = h->momentum;
@@ -182,7 +183,8 @@ static hops_status handle(server *s, conn *c, const msg_hdr *h, const float *x)
         }
         if (!c->grad && !(c->grad = malloc((s->n ? s->n : 1) * sizeof(float))))
             return hops__error(HOPS_ENOMEM, "out of memory");
-        memcpy(c->grad, x, s->n * sizeof(float));
+        if (s->n)
+            memcpy(c->grad, x, s->n * sizeof(float));
         c->loss = h->loss;
         c->have_grad = 1;
         /* Every worker's gradient of this step is here: sum in worker order. */
@@ -359,6 +361,28 @@ hops_status hops_ps_serve(int port, int n_workers, int sync, double timeout)
     free(s.m);
     free(s.v);
     close(lfd);
+    return rc;
+}
+
+hops_status hops__ps_feed(const unsigned char *data, size_t n)
+{
+    server s;
+    conn c = {open("/dev/null", O_WRONLY | O_CLOEXEC), -1, HOPS_BUF_INIT, 0, 0, 0, NULL, 0};
+    memset(&s, 0, sizeof s);
+    s.n_workers = 2;
+    s.sync = 1;
+    s.timeout = 0.01;
+    s.c = &c;
+    s.n_conns = s.cap = 1;
+    hops__buf_put(&c.in, data, n);
+    hops_status rc = consume(&s, &c);
+    if (c.fd >= 0)
+        close(c.fd);
+    hops__buf_free(&c.in);
+    free(c.grad);
+    free(s.w);
+    free(s.m);
+    free(s.v);
     return rc;
 }
 
