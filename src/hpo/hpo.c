@@ -497,14 +497,6 @@ out:
     return rc;
 }
 
-static int any_running(const driver *d)
-{
-    for (size_t i = 0; i < d->n_trials; i++)
-        if (d->trials[i]->state == T_RUNNING)
-            return 1;
-    return 0;
-}
-
 static int on_fill(hops_sched *s, void *ud)
 {
     driver *d = ud;
@@ -522,7 +514,7 @@ static int on_fill(hops_sched *s, void *ud)
         return d->error;
     if (d->aborted)
         return 1;
-    return d->sampler_done && d->n_queue == 0 && !any_running(d) ? 1 : 0;
+    return d->sampler_done && d->n_queue == 0 && hops_sched_running(s) == 0 ? 1 : 0;
 }
 
 /* A heartbeat or final line: record it, and feed early stopping. */

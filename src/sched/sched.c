@@ -238,6 +238,7 @@ void hops_sched_free(hops_sched *s)
     free(s->gpu_names);
     free(s->gpu_busy);
     free(s->tasks);
+    free(s->active);
     free(s->alloc_id);
     free(s->work_dir);
     free(s);
@@ -349,6 +350,14 @@ hops_status hops_sched_submit(hops_sched *s, const hops_task_options *o, int *ta
         return hops__error(HOPS_EBUSY, "not enough free slots now");
     if (s->o.executor != HOPS_EXECUTOR_LOCAL && !o->report_path)
         return hops__error(HOPS_EINVAL, "a Slurm task needs a report file path");
+    if (s->running == s->cap_active) {
+        size_t nc = s->cap_active ? s->cap_active * 2 : 16;
+        int *na = realloc(s->active, nc * sizeof *na);
+        if (!na)
+            return hops__error(HOPS_ENOMEM, "out of memory");
+        s->active = na;
+        s->cap_active = nc;
+    }
     if (s->n_tasks == s->cap_tasks) {
         size_t nc = s->cap_tasks ? s->cap_tasks * 2 : 64;
         hops__task *nt = realloc(s->tasks, nc * sizeof *nt);
@@ -429,7 +438,7 @@ hops_status hops_sched_submit(hops_sched *s, const hops_task_options *o, int *ta
     for (unsigned k = 0; k < t->req.gpu; k++)
         s->gpu_busy[t->gpus[k]] = 1;
     s->n_tasks++;
-    s->running++;
+    s->active[s->running++] = id;
     if (task_out)
         *task_out = id;
     return HOPS_OK;
@@ -471,11 +480,10 @@ hops_status hops_sched_stop(hops_sched *s, int task)
 void hops_sched_shutdown(hops_sched *s)
 {
     s->shutdown = 1;
-    for (size_t i = 0; i < s->n_tasks; i++)
-        if (s->tasks[i].active) {
-            s->tasks[i].stopped = 1;
-            stop_task(s, &s->tasks[i]);
-        }
+    for (size_t k = 0; k < s->running; k++) {
+        s->tasks[s->active[k]].stopped = 1;
+        stop_task(s, &s->tasks[s->active[k]]);
+    }
 }
 
 /* ---- reports ---- */
@@ -565,7 +573,11 @@ static void end_task(hops_sched *s, int id, int status)
         snprintf(reason, sizeof reason, "exited with code %d", e.exit_code);
     e.reason = reason[0] ? reason : NULL;
     t->active = 0;
-    s->running--;
+    for (size_t k = 0; k < s->running; k++)
+        if (s->active[k] == id) {
+            s->active[k] = s->active[--s->running];
+            break;
+        }
     s->used.cpu -= req_cpu(&t->req);
     s->used.gpu -= t->req.gpu;
     s->used.mem -= t->req.mem;
@@ -654,10 +666,9 @@ hops_status hops_sched_run(hops_sched *s)
             pfd[n] = (struct pollfd){s->inotify_fd, POLLIN, 0};
             owner[n++] = -2;
         }
-        for (size_t i = 0; i < s->n_tasks; i++) {
+        for (size_t k = 0; k < s->running; k++) {
+            int i = s->active[k];
             hops__task *t = &s->tasks[i];
-            if (!t->active)
-                continue;
             if (t->child.pidfd >= 0) {
                 pfd[n] = (struct pollfd){t->child.pidfd, POLLIN, 0};
                 owner[n] = (int)i;
@@ -690,9 +701,8 @@ hops_status hops_sched_run(hops_sched *s)
                 ssize_t got = read(sig_pipe[0], b, sizeof b);
                 if (got > 0) {
                     if (s->sig) { /* asked twice: kill at once */
-                        for (size_t i = 0; i < s->n_tasks; i++)
-                            if (s->tasks[i].active)
-                                deliver_signal(s, &s->tasks[i], SIGKILL);
+                        for (size_t j = 0; j < s->running; j++)
+                            deliver_signal(s, &s->tasks[s->active[j]], SIGKILL);
                     }
                     s->sig = b[got - 1];
                     hops_sched_shutdown(s);
@@ -701,9 +711,8 @@ hops_status hops_sched_run(hops_sched *s)
                 char ev[4096];
                 while (read(s->inotify_fd, ev, sizeof ev) > 0)
                     ;
-                for (size_t i = 0; i < s->n_tasks; i++)
-                    if (s->tasks[i].active)
-                        drain_report(s, (int)i, 64);
+                for (size_t j = 0; j < s->running; j++)
+                    drain_report(s, s->active[j], 64);
             } else if (kind[k] == 1 && s->tasks[owner[k]].active) {
                 if (drain_report(s, owner[k], 64)) {
                     close(s->tasks[owner[k]].report_fd);
@@ -715,15 +724,13 @@ hops_status hops_sched_run(hops_sched *s)
         for (nfds_t k = 0; pr > 0 && k < n; k++)
             if (owner[k] >= 0 && kind[k] == 0 && pfd[k].revents && s->tasks[owner[k]].active)
                 dirty |= try_reap(s, owner[k]);
-        if (no_pidfd)
-            for (size_t i = 0; i < s->n_tasks; i++)
-                if (s->tasks[i].active && s->tasks[i].child.pidfd < 0)
-                    dirty |= try_reap(s, (int)i);
+        if (no_pidfd) /* backwards: an ended task's slot takes the last id */
+            for (size_t k = s->running; k-- > 0;)
+                if (k < s->running && s->tasks[s->active[k]].child.pidfd < 0)
+                    dirty |= try_reap(s, s->active[k]);
         now = hops__mono_time();
-        for (size_t i = 0; i < s->n_tasks; i++) {
-            hops__task *t = &s->tasks[i];
-            if (!t->active)
-                continue;
+        for (size_t k = 0; k < s->running; k++) {
+            hops__task *t = &s->tasks[s->active[k]];
             if (!t->term_sent && t->deadline > 0 && now >= t->deadline) {
                 t->timed_out = 1;
                 stop_task(s, t);
@@ -734,9 +741,8 @@ hops_status hops_sched_run(hops_sched *s)
         }
         if (now >= next_tick) {
             if (s->o.executor != HOPS_EXECUTOR_LOCAL) /* report files on shared filesystems */
-                for (size_t i = 0; i < s->n_tasks; i++)
-                    if (s->tasks[i].active)
-                        drain_report(s, (int)i, 64);
+                for (size_t k = 0; k < s->running; k++)
+                    drain_report(s, s->active[k], 64);
             if (s->o.on_tick)
                 s->o.on_tick(s, s->o.ud);
             next_tick = now + s->o.tick;

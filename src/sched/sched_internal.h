@@ -31,7 +31,8 @@ struct hops_sched {
     int *gpu_busy;           /* 1 when given to a running task */
     hops__task *tasks;       /* indexed by task id */
     size_t n_tasks, cap_tasks;
-    size_t running;
+    int *active;             /* ids of the running tasks, in no order */
+    size_t running, cap_active;
     int shutdown, fill_done, sig;
     int inotify_fd;          /* Slurm report files; -1 when unused */
     char *alloc_id;          /* Slurm: the allocation the srun steps run in */

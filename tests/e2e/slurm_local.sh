@@ -25,13 +25,15 @@ slurm_local_start() {
         if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
             mkdir -p /run/munge /var/log/munge /var/lib/munge
             chown -R munge:munge /var/log/munge /var/lib/munge /run/munge /etc/munge
-            runuser -u munge -- /usr/sbin/munged --force || { echo "FAIL: munged did not start" >&2; exit 1; }
+            # 9>&-: the daemon must not inherit (and so hold) the lock.
+            runuser -u munge -- /usr/sbin/munged --force 9>&- ||
+                { echo "FAIL: munged did not start" >&2; exit 1; }
             i=0
             until munge -n 2>/dev/null | unmunge >/dev/null 2>&1; do
                 i=$((i + 1)); [ $i -lt 100 ] || { echo "FAIL: munged does not answer" >&2; exit 1; }; sleep 0.05
             done
         fi
-    ) 9>"${TMPDIR:-/tmp}/hops-munged.lock" || exit 1
+    ) 9>"${TMPDIR:-/tmp}/hops-munged-start.lock" || exit 1
     host=$(hostname)
     port=$((20000 + ($$ % 10000) * 2))  # and port+1: never shared by two test processes
     cat >"$sd/slurm.conf" <<CONF
