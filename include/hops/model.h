@@ -301,7 +301,8 @@ HOPS_EXTERN hops_status hops_model_encode_row(const hops_model *m, const hops_fe
 /* Predict N encoded rows X (N x hops_model_n_inputs, row-major) into OUT:
  * classifiers give N x hops_model_n_classes probabilities, regression N
  * values. THREADS: XGBoost threads for gbdt (<= 0: one). Safe to call
- * from several threads at once on the same model. */
+ * from several threads at once on the same model. HOPS_EINVAL for an input
+ * or a prediction that is not a finite number. */
 HOPS_EXTERN hops_status hops_model_predict_matrix(const hops_model *m, const float *x, size_t n,
                                                   int threads, double *out);
 

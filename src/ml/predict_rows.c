@@ -1,6 +1,7 @@
 /* In-memory prediction for the server: the model's shape (features, inputs,
  * classes), one raw row encoded with the stored encodings, and prediction
  * of an encoded matrix. No tables, no files. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +83,10 @@ hops_status hops_model_encode_row(const hops_model *m, const hops_feature_value 
                 return hops__error(HOPS_EINVAL, "feature '%s' is %s; it needs a finite number",
                                    f->name, isnan(d) ? "NaN" : "infinite");
         }
-        x[f->first] = (float)((d - f->mean) / f->std);
+        double z = (d - f->mean) / f->std;
+        if (!isfinite(z) || fabs(z) > FLT_MAX)
+            return hops__error(HOPS_EINVAL, "feature '%s' is out of range (%g)", f->name, d);
+        x[f->first] = (float)z;
     }
     return HOPS_OK;
 }
@@ -98,5 +102,13 @@ hops_status hops_model_predict_matrix(const hops_model *m, const float *x, size_
         if (!isfinite(x[i]))
             return hops__error(HOPS_EINVAL, "row %zu, input %zu is not a finite number",
                                i / m->n_inputs, i % m->n_inputs);
-    return hops__model_outputs_eval(m, x, n, threads > 0 ? threads : 1, out);
+    hops_status rc = hops__model_outputs_eval(m, x, n, threads > 0 ? threads : 1, out);
+    size_t k = m->task == ML_REGRESSION ? 1 : m->n_classes;
+    for (size_t i = 0; rc == HOPS_OK && i < n * k; i++)
+        if (!isfinite(out[i]))
+            rc = hops__error(HOPS_EINVAL,
+                             "row %zu: the prediction is not a finite number (inputs far "
+                             "outside what the model was trained on?)",
+                             i / k);
+    return rc;
 }
