@@ -258,9 +258,12 @@ hops_status hops_space_parse(hops_space **out, const char *json, size_t len)
         return hops__error(HOPS_EINVAL, "no search space given");
     j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
     if (!j) {
-        if (strstr(je.text, "duplicate object key"))
-            return hops__error(HOPS_EPARSE, "space: a parameter is defined twice (%s, line %d)",
-                               je.text, je.line);
+        if (strstr(je.text, "duplicate object key")) {
+            const char *q = strstr(je.text, "'\"");
+            int n = q ? (int)strcspn(q + 2, "\"") : 0;
+            return hops__error(HOPS_EPARSE, "space.%.*s: defined twice (line %d)", n,
+                               q ? q + 2 : "", je.line);
+        }
         return hops__error(HOPS_EPARSE, "space: not JSON: %s (line %d, column %d)", je.text, je.line,
                            je.column);
     }

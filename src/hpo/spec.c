@@ -290,9 +290,14 @@ hops_status hops_hpo_spec_parse(hops_hpo_spec **out, const char *json, size_t le
         return hops__error(HOPS_EINVAL, "no spec given");
     j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
     if (!j) {
-        if (strstr(je.text, "duplicate object key"))
-            return hops__error(HOPS_EPARSE, "a key is given twice (%s, line %d): each parameter "
-                                            "and setting may appear once", je.text, je.line);
+        if (strstr(je.text, "duplicate object key")) {
+            /* jansson: duplicate object key near '"lr"': name the key. */
+            const char *q = strstr(je.text, "'\"");
+            int n = q ? (int)strcspn(q + 2, "\"") : 0;
+            return hops__error(HOPS_EPARSE, "'%.*s' is given twice (line %d): each parameter and "
+                                            "setting may appear once",
+                               n, q ? q + 2 : "", je.line);
+        }
         return hops__error(HOPS_EPARSE, "not JSON: %s (line %d, column %d)", je.text, je.line,
                            je.column);
     }

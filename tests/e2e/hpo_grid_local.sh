@@ -73,7 +73,7 @@ expect_code 2 "$HOPS" hpo run bad3.json --name b3 -- true
 assert_contains "$T/err" "space.x: unknown type 'complex'"
 echo '{"space": {"x": [1, 2], "x": [3, 4]}}' >bad4.json
 expect_code 2 "$HOPS" hpo run bad4.json --name b4 -- true
-assert_contains "$T/err" "given twice"
+assert_contains "$T/err" "'x' is given twice"
 expect_code 2 "$HOPS" hpo run grid.json --name b5 --executor kubernetes -- true
 assert_contains "$T/err" "unknown executor 'kubernetes'"
 expect_code 2 "$HOPS" hpo run grid.json --name b6 --slots cpu=two -- true

@@ -72,7 +72,7 @@ static void test_errors_name_the_field(void **state)
     expect_error("{\"x\": {\"type\": \"quantum\", \"range\": [1, 3]}}", "space.x: unknown type 'quantum'");
     expect_error("{\"opt\": {\"type\": \"categorical\", \"values\": []}}", "space.opt: values is empty");
     expect_error("{\"opt\": []}", "space.opt: the list is empty");
-    expect_error("{\"lr\": 1, \"lr\": 2}", "defined twice");
+    expect_error("{\"lr\": 1, \"lr\": 2}", "space.lr: defined twice");
     expect_error("{\"lr\": {\"type\": \"float\", \"range\": [0, 1], \"log\": true}}", "space.lr: a log range needs lo > 0");
     expect_error("{\"b\": {\"type\": \"discrete\", \"values\": [1, \"x\"]}}", "space.b: discrete values must be numbers");
     expect_error("{\"x\": {\"type\": \"int\"}}", "space.x: needs \"range\"");

@@ -91,7 +91,7 @@ static void test_errors(void **state)
     expect_error("{" SPACE ", \"command\": []}", "command: must be a non-empty list");
     expect_error("{" SPACE ", \"trails\": 5}", "spec: unknown key 'trails'");
     expect_error("{\"space\": {\"lr\": [0.3, 0.1]}}", "space.lr");
-    expect_error("{" SPACE ", \"seed\": 1, \"seed\": 2}", "given twice");
+    expect_error("{" SPACE ", \"seed\": 1, \"seed\": 2}", "'seed' is given twice");
     expect_error("{\"space\": {\"a\": [1, 1000], \"b\": [1, 1000], \"c\": [1, 1000]}, \"sampler\": \"grid\"}",
                  "the grid has over");
 }
