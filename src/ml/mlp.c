@@ -774,7 +774,7 @@ hops_status hops__mlp_fit(hops_model *m, ml_fit *f)
         idx[i] = i;
     int first_epoch = 1;
     if (f->o->resume) {
-        ckpt_pos pos;
+        ckpt_pos pos = {0, 0, 0, 0};
         if ((rc = ckpt_load(f->o->resume, m, s, &rng, idx, n, &pos)) != HOPS_OK)
             goto out;
         first_epoch = pos.epoch + 1;
