@@ -53,6 +53,39 @@ typedef struct {
 
 size_t hops__dtype_size(hops_dtype t) { return t == HOPS_FLOAT64 ? 8 : 4; }
 
+/* Sums in blocks of 8 written out, with restrict pointers: GCC's -O2 cost
+ * model vectorizes straight-line blocks but not loops that need an epilogue,
+ * and the sum is most of an all-reduce's arithmetic. */
+static void sum_f32(float *restrict d, const float *restrict s, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        d[i + 0] += s[i + 0];
+        d[i + 1] += s[i + 1];
+        d[i + 2] += s[i + 2];
+        d[i + 3] += s[i + 3];
+        d[i + 4] += s[i + 4];
+        d[i + 5] += s[i + 5];
+        d[i + 6] += s[i + 6];
+        d[i + 7] += s[i + 7];
+    }
+    for (; i < n; i++)
+        d[i] += s[i];
+}
+
+static void sum_f64(double *restrict d, const double *restrict s, size_t n)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        d[i + 0] += s[i + 0];
+        d[i + 1] += s[i + 1];
+        d[i + 2] += s[i + 2];
+        d[i + 3] += s[i + 3];
+    }
+    for (; i < n; i++)
+        d[i] += s[i];
+}
+
 void hops__reduce(void *dst, const void *src, size_t n, hops_dtype t, hops_reduce_op op)
 {
     if (t == HOPS_FLOAT32) {
@@ -62,17 +95,15 @@ void hops__reduce(void *dst, const void *src, size_t n, hops_dtype t, hops_reduc
             for (size_t i = 0; i < n; i++)
                 d[i] = s[i] != s[i] || s[i] > d[i] ? s[i] : d[i];
         else
-            for (size_t i = 0; i < n; i++)
-                d[i] += s[i];
+            sum_f32(d, s, n);
     } else {
         double *d = dst;
         const double *s = src;
-        if (op == HOPS_REDUCE_MAX) /* NaN wins, from either side */
+        if (op == HOPS_REDUCE_MAX)
             for (size_t i = 0; i < n; i++)
                 d[i] = s[i] != s[i] || s[i] > d[i] ? s[i] : d[i];
         else
-            for (size_t i = 0; i < n; i++)
-                d[i] += s[i];
+            sum_f64(d, s, n);
     }
 }
 
@@ -468,6 +499,8 @@ hops_status hops_comm_open(hops_comm **out, const hops_comm_options *o)
         rc = peer_join(c, &rv, ring_port, o->backend, deadline, &addrs);
     }
     if (rc != HOPS_OK)
+        goto fail;
+    if (c->backend == HOPS_COMM_SHM && (rc = hops__shm_setup(c)) != HOPS_OK)
         goto fail;
     if (c->backend == HOPS_COMM_TCP) {
         rc = ring_connect(c, ring_lfd, addrs, &rv, deadline);
