@@ -22,7 +22,7 @@ import threading
 
 from ._lib import HopsError
 
-__all__ = ["HopsError", "report", "report_final", "params", "experiment"]
+__all__ = ["HopsError", "report", "report_final", "params", "experiment", "serving"]
 
 _active_run = None  # the hops._lib.Run of the experiment.launch now running
 _write_lock = threading.Lock()
