@@ -3,7 +3,8 @@
  * one thread predicts them in one call and hands each request its rows.
  * It pays where one call has a fixed cost worth sharing (gbdt loads its
  * booster per call, mlp multiplies matrices); a request bigger than MAX
- * rows goes alone. */
+ * rows goes alone. The wait ends early when every HTTP thread of the
+ * process already has a request in the queue: no one else can join. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,7 @@ struct srv_batcher {
     pthread_cond_t work, done;
     job *head, *tail;
     size_t max_rows;
+    size_t callers; /* at most this many requests wait at once (HTTP threads) */
     long timeout_us;
     int stop;
     pthread_t thread;
@@ -41,14 +43,17 @@ static void deadline(struct timespec *ts, long us)
     ts->tv_nsec %= 1000000000L;
 }
 
-/* Rows queued for M. */
-static size_t queued_rows(const struct srv_batcher *b, const hops_model *m)
+/* Is a batch for M worth waiting for? Not once MAX rows are queued for
+ * it, nor when every caller is already waiting (no one is left to add). */
+static int keep_waiting(const struct srv_batcher *b, const hops_model *m)
 {
-    size_t n = 0;
-    for (const job *j = b->head; j; j = j->next)
+    size_t rows = 0, jobs = 0;
+    for (const job *j = b->head; j; j = j->next) {
+        jobs++;
         if (j->m == m)
-            n += j->n;
-    return n;
+            rows += j->n;
+    }
+    return rows < b->max_rows && (!b->callers || jobs < b->callers);
 }
 
 /* Take jobs for the first job's model off the queue, up to MAX rows (the
@@ -130,7 +135,7 @@ static void *batch_main(void *arg)
         const hops_model *m = b->head->m;
         struct timespec ts;
         deadline(&ts, b->timeout_us);
-        while (!b->stop && queued_rows(b, m) < b->max_rows &&
+        while (!b->stop && keep_waiting(b, m) &&
                pthread_cond_timedwait(&b->work, &b->mu, &ts) == 0)
             ;
         size_t rows;
@@ -143,7 +148,8 @@ static void *batch_main(void *arg)
     return NULL;
 }
 
-hops_status hops__batcher_new(srv_batcher **out, size_t max_rows, long timeout_us, srv_slot *slot)
+hops_status hops__batcher_new(srv_batcher **out, size_t max_rows, long timeout_us, size_t callers,
+                              srv_slot *slot)
 {
     struct srv_batcher *b = calloc(1, sizeof *b);
     pthread_condattr_t ca;
@@ -151,6 +157,7 @@ hops_status hops__batcher_new(srv_batcher **out, size_t max_rows, long timeout_u
     if (!b)
         return hops__error(HOPS_ENOMEM, "out of memory");
     b->max_rows = max_rows;
+    b->callers = callers;
     b->timeout_us = timeout_us > 0 ? timeout_us : 1000;
     b->slot = slot;
     pthread_mutex_init(&b->mu, NULL);

@@ -379,7 +379,8 @@ hops_status hops__http_start(srv_http **out, const hops_serve_options *o, int fd
     if (o->auth_token && !(h->auth = hops__aprintf("Bearer %s", o->auth_token)))
         rc = hops__error(HOPS_ENOMEM, "out of memory");
     if (rc == HOPS_OK && o->batch_max > 1)
-        rc = hops__batcher_new(&h->batcher, o->batch_max, o->batch_timeout_us, slot);
+        rc = hops__batcher_new(&h->batcher, o->batch_max, o->batch_timeout_us,
+                               o->threads > 0 ? (size_t)o->threads : 2, slot);
     if (rc == HOPS_OK && o->kafka_topic)
         rc = hops_kafka_producer_new(&h->kafka, o->kafka_brokers, o->kafka_topic, o->kafka_config,
                                      o->n_kafka_config);

@@ -151,7 +151,10 @@ char *hops__metrics_text(const srv_shm *shm);
 /* ---- server-side batching (batch.c) ---- */
 
 typedef struct srv_batcher srv_batcher;
-hops_status hops__batcher_new(srv_batcher **out, size_t max_rows, long timeout_us, srv_slot *slot);
+/* CALLERS: how many threads may call at once (0: unknown); a batch stops
+ * waiting when that many requests are queued. */
+hops_status hops__batcher_new(srv_batcher **out, size_t max_rows, long timeout_us, size_t callers,
+                              srv_slot *slot);
 void hops__batcher_free(srv_batcher *b);
 /* Predict N rows of X with M through the batcher: queued with other
  * requests for the same model until MAX rows or the timeout, predicted in

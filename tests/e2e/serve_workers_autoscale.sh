@@ -1,8 +1,8 @@
 # Scale: --workers N processes share the port (one listening socket,
 # SO_REUSEPORT); a killed worker is replaced; --autoscale MIN:MAX adds
 # workers under generated load (wrk) and retires them when idle, with no
-# failed request; server-side batching puts concurrent requests for an mlp
-# into shared model calls (batch sizes above 1) with the same answers.
+# failed request; server-side batching puts concurrent requests for a gbdt
+# model into shared model calls (batch sizes above 1) with the same answers.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
 command -v wrk >/dev/null || { echo "wrk is not installed"; exit 77; }
@@ -71,8 +71,9 @@ assert_contains "$T/serve.log" "autoscale up to 2 workers"
 assert_contains "$T/serve.log" "autoscale down to"
 ok "autoscale 1:3: up $up_workers time(s) under load, down to 1 when idle"
 
-# 3. Batching for an mlp: concurrent requests share model calls.
-"$HOPS" train --data clf.csv --label label --model mlp --hidden 16 --epochs 20 --name net \
+# 3. Batching for gradient-boosted trees (a model call has a fixed cost
+# worth sharing): concurrent requests share model calls.
+"$HOPS" train --data clf.csv --label label --model gbdt --epochs 20 --name net \
     --seed 1 --quiet >/dev/null 2>&1
 start_serve "$T/serve.log" --models net
 expect_req 200 POST /v1/models/net:predict "$ROW"

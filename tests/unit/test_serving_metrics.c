@@ -102,7 +102,7 @@ static void test_batcher(void **state)
     srv_shm *shm = hops__shm_new();
     srv_batcher *b;
     /* A long timeout: the eight requests meet in a batch of 16 rows at most. */
-    assert_int_equal(hops__batcher_new(&b, 16, 200000, &shm->slots[0]), HOPS_OK);
+    assert_int_equal(hops__batcher_new(&b, 16, 200000, 0, &shm->slots[0]), HOPS_OK);
     batch_job jobs[8];
     pthread_t t[8];
     for (int i = 0; i < 8; i++) {
