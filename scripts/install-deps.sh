@@ -17,8 +17,9 @@ libxgboost-dev
 libopenmpi-dev openmpi-bin
 slurm-wlm munge
 libcmocka-dev
-wrk hyperfine
+wrk hyperfine nginx-light
 python3 python3-numpy python3-pandas python3-sklearn python3-optuna python3-torch python3-protobuf
+python3-yaml
 protobuf-compiler
 "
 
