@@ -458,7 +458,10 @@ char *hops__rest_encode(rest_kind kind, int columnar, const hops_model *m, const
     json_object_set_new(doc, kind == REST_PREDICT ? (columnar ? "outputs" : "predictions")
                                                   : "results",
                         list);
-    text = hops__json_dumps(doc, JSON_COMPACT);
+    /* Nine significant digits: every float a model computes reads back
+     * exactly (the scores and values come from float32 arithmetic), with
+     * one printf per number instead of a search for the shortest form. */
+    text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(9));
     json_decref(doc);
     return text;
 }
