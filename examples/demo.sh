@@ -157,3 +157,71 @@ find "$DEMO/.hops/runs" -name 'events.out.tfevents.*' | sort
 echo
 echo "See the curves with: tensorboard --logdir $DEMO/.hops/runs"
 echo "The demo project stays in $DEMO (remove it with: rm -rf $DEMO)"
+
+step "hops hpo run: a grid over the logistic model's C; each trial is a hops train registering churn-hpo:N"
+cat >"$DEMO/train_churn.sh" <<TRIAL
+#!/bin/sh
+# A trial: --C=VALUE in, a trained and registered model out, its test ROC AUC reported.
+set -eu
+C=\${1#--C=}
+"$HOPS" train --data "$DEMO/churn_train.csv" --label churned --model logistic --param C=\$C \\
+    --name churn-hpo --seed 7 --json -q >"\$HOPS_RUN_DIR/train.json"
+auc=\$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["test_metrics"]["roc_auc"])' "\$HOPS_RUN_DIR/train.json")
+echo "{\"final\": {\"roc_auc\": \$auc}}" >>"\$HOPS_REPORT"
+TRIAL
+chmod +x "$DEMO/train_churn.sh"
+cat >"$DEMO/hpo_churn.json" <<'SPEC'
+{"name": "churn-hpo", "space": {"C": {"type": "discrete", "values": [0.01, 0.1, 1, 10]}},
+ "sampler": "grid", "direction": "max", "metric": "roc_auc", "args": true, "timeout": 120}
+SPEC
+"$HOPS" hpo run "$DEMO/hpo_churn.json" --slots cpu=2 -q -- "$DEMO/train_churn.sh"
+"$HOPS" hpo show churn-hpo | head -14
+"$HOPS" model best churn-hpo --metric roc_auc
+SERVED=$("$HOPS" model best churn-hpo --metric roc_auc --json | sed -n 's/.*"version":\([0-9]*\).*/\1/p')
+"$HOPS" model label churn-hpo "$SERVED" stable
+
+step "hops serve: the search's best model (churn-hpo:$SERVED, label stable) over TensorFlow Serving's REST API"
+"$HOPS" serve --models churn-hpo --host 127.0.0.1 --port 0 --port-file "$DEMO/serve.port" \
+    --poll-ms 200 >"$DEMO/serve.log" 2>&1 &
+SERVE_PID=$!
+trap 'kill -TERM $SERVE_PID 2>/dev/null || true' EXIT
+while [ ! -s "$DEMO/serve.port" ]; do sleep 0.1; done
+URL="http://127.0.0.1:$(cat "$DEMO/serve.port")"
+until curl -sf "$URL/readyz" >/dev/null; do sleep 0.1; done
+cat "$DEMO/serve.log"
+"$PY" - "$DEMO/churn_test.csv" >"$DEMO/request.json" <<'PYEOF'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))[:3]
+def value(v):
+    try:
+        return float(v)
+    except ValueError:
+        return v
+print(json.dumps({"instances": [{k: value(v) for k, v in r.items() if k != "churned"} for r in rows]}))
+PYEOF
+echo "\$ curl $URL/v1/models/churn-hpo"
+curl -s "$URL/v1/models/churn-hpo"; echo
+echo "\$ curl -X POST $URL/v1/models/churn-hpo:predict -d @request.json   (3 raw rows of the test split)"
+curl -s -X POST "$URL/v1/models/churn-hpo:predict" -H 'Content-Type: application/json' -d @"$DEMO/request.json"; echo
+echo "\$ curl -X POST $URL/v1/models/churn-hpo/labels/stable:classify -d '{\"examples\": [...]}'"
+"$PY" -c "import json; d = json.load(open('$DEMO/request.json')); print(json.dumps({'examples': d['instances'][:1]}))" >"$DEMO/classify.json"
+curl -s -X POST "$URL/v1/models/churn-hpo/labels/stable:classify" -d @"$DEMO/classify.json"; echo
+
+step "a hot swap: train an MLP as the next version of churn-hpo while serving; the server switches to it"
+"$HOPS" train --data churn_train.csv --label churned --model mlp --hidden 16 --epochs 60 --seed 7 \
+    --name churn-hpo -q
+NEW=$("$HOPS" model versions churn-hpo --json | "$PY" -c "import json,sys; print(json.load(sys.stdin)[-1]['version'])")
+until curl -s "$URL/v1/models/churn-hpo" | grep -q "\"version\":\"$NEW\""; do sleep 0.1; done
+echo "\$ curl $URL/v1/models/churn-hpo   (the latest, $NEW, and the stable label's $SERVED)"
+curl -s "$URL/v1/models/churn-hpo"; echo
+curl -s -X POST "$URL/v1/models/churn-hpo:predict" -d @"$DEMO/request.json"; echo
+echo "(the stable label still answers with version $SERVED: /v1/models/churn-hpo/labels/stable:predict)"
+
+step "GET /metrics (Prometheus)"
+curl -s "$URL/metrics" | grep -v '^#' | grep -v '_bucket{le="0.0' | head -30
+
+step "stop the server: SIGTERM finishes requests in flight"
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID" || true
+trap - EXIT
+tail -n 2 "$DEMO/serve.log"
