@@ -3,6 +3,7 @@
 #define HOPS_CORE_H
 
 #include <stdarg.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -159,6 +160,24 @@ int hops__write_all(int fd, const void *buf, size_t n);
 /* Start time of process PID in clock ticks since boot (field 22 of
  * /proc/PID/stat), 0 when the process does not exist. */
 unsigned long long hops__proc_start_ticks(pid_t pid);
+
+/* ---- signals as poll input (sigpipe.c) ---- */
+
+/* While open, SIGS[0..n) (at most 8) no longer do their default: each is
+ * written as one byte to a pipe whose read end FD a poll loop watches (the
+ * self-pipe trick). One open at a time per process. Close restores the old
+ * handlers. */
+typedef struct {
+    int fd; /* read end, non-blocking; -1 when closed */
+    int sigs[8];
+    struct sigaction old[8];
+    size_t n;
+} hops_sigpipe;
+
+hops_status hops__sigpipe_open(hops_sigpipe *sp, const int *sigs, size_t n);
+/* The signals that came since the last call (up to MAX); their count. */
+int hops__sigpipe_read(hops_sigpipe *sp, unsigned char *out, int max);
+void hops__sigpipe_close(hops_sigpipe *sp); /* safe on a closed or zeroed-then-opened one */
 
 /* ---- progress bar (progress.c) ---- */
 

@@ -31,20 +31,6 @@
 
 extern char **environ;
 
-static int sig_pipe[2] = {-1, -1};
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    if (sig_pipe[1] >= 0)
-        (void)!write(sig_pipe[1], &b, 1);
-    errno = saved;
-}
-
-
-
-
 static void report_line(reporter *rp, const char *s, size_t n)
 {
     if (n == 0 || (n == 1 && s[0] == '\r'))
@@ -567,7 +553,8 @@ static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP};
 hops_status hops_run_launch(hops_project *p, const hops_launch_options *o, hops_launch_result *res)
 {
     job j;
-    struct sigaction old_act[HOPS_ARRAY_LEN(forwarded)], old_pipe, act;
+    hops_sigpipe sp;
+    struct sigaction old_pipe, act;
     int handlers = 0, pipe_handler = 0;
     double last_flush;
     char *reason = NULL, *tasks_dir = NULL, *out_path = NULL, *err_path = NULL;
@@ -612,15 +599,8 @@ hops_status hops_run_launch(hops_project *p, const hops_launch_options *o, hops_
     }
     fcntl(j.report_pipe[0], F_SETFL, fcntl(j.report_pipe[0], F_GETFL) | O_NONBLOCK);
     if (o->forward_signals) {
-        if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-            rc = hops__error(HOPS_ESPAWN, "cannot create a pipe: %s", strerror(errno));
+        if ((rc = hops__sigpipe_open(&sp, forwarded, HOPS_ARRAY_LEN(forwarded))) != HOPS_OK)
             goto end_failed;
-        }
-        memset(&act, 0, sizeof act);
-        act.sa_handler = on_signal;
-        sigemptyset(&act.sa_mask);
-        for (size_t i = 0; i < HOPS_ARRAY_LEN(forwarded); i++)
-            sigaction(forwarded[i], &act, &old_act[i]);
         handlers = 1;
     }
     memset(&act, 0, sizeof act);
@@ -670,7 +650,7 @@ hops_status hops_run_launch(hops_project *p, const hops_launch_options *o, hops_
         if (j.report_pipe[0] >= 0)
             pfd[np] = (struct pollfd){j.report_pipe[0], POLLIN, 0}, kind[np++] = 'r';
         if (handlers)
-            pfd[np] = (struct pollfd){sig_pipe[0], POLLIN, 0}, kind[np++] = 'g';
+            pfd[np] = (struct pollfd){sp.fd, POLLIN, 0}, kind[np++] = 'g';
         for (int i = 0; i < j.n; i++) {
             task *t = &j.t[i];
             for (int s = 0; s < 2; s++)
@@ -705,8 +685,8 @@ hops_status hops_run_launch(hops_project *p, const hops_launch_options *o, hops_
                 }
             } else if (kind[k] == 'g') {
                 unsigned char sigs[16];
-                ssize_t got = read(sig_pipe[0], sigs, sizeof sigs);
-                for (ssize_t s = 0; s < got; s++)
+                int got = hops__sigpipe_read(&sp, sigs, (int)sizeof sigs);
+                for (int s = 0; s < got; s++)
                     hops__launch_signal(&js, sigs[s], hops__mono_time());
             }
         }
@@ -754,13 +734,8 @@ end_failed:
         hops__error(rc, "%s", msg);
     }
 cleanup:
-    if (handlers) {
-        for (size_t i = 0; i < HOPS_ARRAY_LEN(forwarded); i++)
-            sigaction(forwarded[i], &old_act[i], NULL);
-        close(sig_pipe[0]);
-        close(sig_pipe[1]);
-        sig_pipe[0] = sig_pipe[1] = -1;
-    }
+    if (handlers)
+        hops__sigpipe_close(&sp);
     if (pipe_handler)
         sigaction(SIGPIPE, &old_pipe, NULL);
     for (int i = 0; i < j.n; i++) {

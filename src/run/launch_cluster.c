@@ -34,17 +34,6 @@
 
 extern char **environ;
 
-static int sig_pipe[2] = {-1, -1};
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    if (sig_pipe[1] >= 0)
-        (void)!write(sig_pipe[1], &b, 1);
-    errno = saved;
-}
-
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP};
 
 /* Output of srun/mpirun: lines the wrappers prefixed already. */
@@ -129,7 +118,8 @@ hops_status hops__launch_cluster(hops_project *p, const hops_launch_options *o,
     hops_child child = {-1, -1, -1, -1};
     passthrough out[2] = {{-1, -1, -1}, {-1, -1, -1}};
     reporter rp;
-    struct sigaction old_act[HOPS_ARRAY_LEN(forwarded)], old_pipe, act;
+    hops_sigpipe sp;
+    struct sigaction old_pipe, act;
     int handlers = 0, pipe_handler = 0, report_fd = -1, exited = 0, child_code = 0;
     char *dir = NULL, *spec_path = NULL, *report_path = NULL, *reason = NULL, *spec = NULL;
     char program[4096], ntasks[16];
@@ -214,15 +204,8 @@ hops_status hops__launch_cluster(hops_project *p, const hops_launch_options *o,
     argv[k] = NULL;
 
     if (o->forward_signals) {
-        if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-            rc = hops__error(HOPS_ESPAWN, "cannot create a pipe: %s", strerror(errno));
+        if ((rc = hops__sigpipe_open(&sp, forwarded, HOPS_ARRAY_LEN(forwarded))) != HOPS_OK)
             goto end_failed;
-        }
-        memset(&act, 0, sizeof act);
-        act.sa_handler = on_signal;
-        sigemptyset(&act.sa_mask);
-        for (size_t i = 0; i < HOPS_ARRAY_LEN(forwarded); i++)
-            sigaction(forwarded[i], &act, &old_act[i]);
         handlers = 1;
     }
     memset(&act, 0, sizeof act);
@@ -266,7 +249,7 @@ hops_status hops__launch_cluster(hops_project *p, const hops_launch_options *o,
             }
         if (handlers) {
             ig = np;
-            pfd[np++] = (struct pollfd){sig_pipe[0], POLLIN, 0};
+            pfd[np++] = (struct pollfd){sp.fd, POLLIN, 0};
         }
         if (!exited && child.pidfd >= 0)
             pfd[np++] = (struct pollfd){child.pidfd, POLLIN, 0};
@@ -283,8 +266,8 @@ hops_status hops__launch_cluster(hops_project *p, const hops_launch_options *o,
             }
         if (ig >= 0 && pfd[ig].revents) {
             unsigned char sigs[16];
-            ssize_t got = read(sig_pipe[0], sigs, sizeof sigs);
-            for (ssize_t s = 0; s < got; s++)
+            int got = hops__sigpipe_read(&sp, sigs, (int)sizeof sigs);
+            for (int s = 0; s < got; s++)
                 hops__launch_signal(&js, sigs[s], hops__mono_time());
         }
         hops__launch_drain(report_fd, report_sink, &rp, 64);
@@ -330,13 +313,8 @@ end_failed:
         hops__error(rc, "%s", msg);
     }
 cleanup:
-    if (handlers) {
-        for (size_t i = 0; i < HOPS_ARRAY_LEN(forwarded); i++)
-            sigaction(forwarded[i], &old_act[i], NULL);
-        close(sig_pipe[0]);
-        close(sig_pipe[1]);
-        sig_pipe[0] = sig_pipe[1] = -1;
-    }
+    if (handlers)
+        hops__sigpipe_close(&sp);
     if (pipe_handler)
         sigaction(SIGPIPE, &old_pipe, NULL);
     if (child.pid > 0 && !exited) {
@@ -552,14 +530,9 @@ hops_status hops_launch_task(const char *spec_path, char *const *argv, int *exit
         fcntl(s[k].fd, F_SETFL, fcntl(s[k].fd, F_GETFL) | O_NONBLOCK);
     }
     child.stdout_fd = child.stderr_fd = -1;
-    struct sigaction old[HOPS_ARRAY_LEN(forwarded)], act;
-    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
-        memset(&act, 0, sizeof act);
-        act.sa_handler = on_signal;
-        sigemptyset(&act.sa_mask);
-        for (size_t i = 0; i < HOPS_ARRAY_LEN(forwarded); i++)
-            sigaction(forwarded[i], &act, &old[i]);
-    }
+    hops_sigpipe sp;
+    if (hops__sigpipe_open(&sp, forwarded, HOPS_ARRAY_LEN(forwarded)) != HOPS_OK)
+        sp.fd = -1; /* then signals do what they did; the command still runs */
     int done = 0, code = 0, sig = 0;
     while (!done || s[0].fd >= 0 || s[1].fd >= 0) {
         struct pollfd pfd[4];
@@ -569,9 +542,9 @@ hops_status hops_launch_task(const char *spec_path, char *const *argv, int *exit
                 is[k] = np;
                 pfd[np++] = (struct pollfd){s[k].fd, POLLIN, 0};
             }
-        if (sig_pipe[0] >= 0) {
+        if (sp.fd >= 0) {
             ig = np;
-            pfd[np++] = (struct pollfd){sig_pipe[0], POLLIN, 0};
+            pfd[np++] = (struct pollfd){sp.fd, POLLIN, 0};
         }
         if (!done && child.pidfd >= 0)
             pfd[np++] = (struct pollfd){child.pidfd, POLLIN, 0};
@@ -589,8 +562,8 @@ hops_status hops_launch_task(const char *spec_path, char *const *argv, int *exit
             }
         if (ig >= 0 && pfd[ig].revents) {
             unsigned char sigs[16];
-            ssize_t got = read(sig_pipe[0], sigs, sizeof sigs);
-            for (ssize_t k = 0; k < got && !done; k++)
+            int got = hops__sigpipe_read(&sp, sigs, (int)sizeof sigs);
+            for (int k = 0; k < got && !done; k++)
                 kill(-child.pid, sigs[k]);
         }
         int st;
@@ -606,13 +579,7 @@ hops_status hops_launch_task(const char *spec_path, char *const *argv, int *exit
             close(s[k].task_log);
         hops__buf_free(&s[k].partial);
     }
-    if (sig_pipe[0] >= 0) {
-        for (size_t i = 0; i < HOPS_ARRAY_LEN(forwarded); i++)
-            sigaction(forwarded[i], &old[i], NULL);
-        close(sig_pipe[0]);
-        close(sig_pipe[1]);
-        sig_pipe[0] = sig_pipe[1] = -1;
-    }
+    hops__sigpipe_close(&sp);
     hops__child_close(&child);
     leave_exit(dir, me, code, sig);
     *exit_code = code;
