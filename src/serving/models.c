@@ -182,7 +182,8 @@ static hops_status compute_wanted(srv_models *ms, srv_model *md, wanted *w)
         wanted_free(w);
         return rc;
     }
-    qsort(avail, n_avail, sizeof *avail, cmp_i64);
+    if (n_avail)
+        qsort(avail, n_avail, sizeof *avail, cmp_i64);
     if (ms->o.policy == HOPS_VERSION_POLICY_ALL) {
         for (size_t i = 0; i < n_avail; i++)
             add_version(&w->v, &w->n, avail[i]);
@@ -197,7 +198,8 @@ static hops_status compute_wanted(srv_models *ms, srv_model *md, wanted *w)
     for (size_t i = 0; i < w->n_labels; i++)
         if (has(avail, n_avail, w->label_versions[i]))
             add_version(&w->v, &w->n, w->label_versions[i]);
-    qsort(w->v, w->n, sizeof *w->v, cmp_i64);
+    if (w->n)
+        qsort(w->v, w->n, sizeof *w->v, cmp_i64);
     free(avail);
     return HOPS_OK;
 }
