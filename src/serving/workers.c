@@ -2,10 +2,11 @@
  * processes that accept on one shared listening socket, restart when they
  * die, and grow or shrink with the autoscaler.
  *
- * The autoscaler looks every interval at each worker's CPU time (from
- * /proc/PID/stat) and at the mean request latency over the interval (from
- * the shared metrics): it adds a worker when the mean worker is over 60% of
- * a CPU or the latency is over its target, and retires the newest worker
+ * The autoscaler looks every interval at how much CPU each worker wanted
+ * (time on a CPU plus time waiting for one, from /proc/PID/task/TID/schedstat)
+ * and at the mean request latency over the interval (from the shared
+ * metrics): it adds a worker when the mean worker wanted over 60% of a CPU
+ * or the latency is over its target, and retires the newest worker
  * (SIGTERM: it stops accepting, finishes what it has and exits, so no
  * request fails) after three quiet intervals (under 10% CPU and no latency
  * trouble). It waits two intervals after each change before the next.
@@ -13,6 +14,7 @@
  * The one global: the stop pipe that hops_serve_request_stop writes to from
  * a signal handler (each worker has its own after the fork). */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -161,14 +163,41 @@ void hops_server_stop(hops_server *s)
 typedef struct {
     pid_t pid;          /* 0: none in this slot */
     int retiring;       /* sent SIGTERM by the autoscaler */
-    unsigned long long cpu_ticks;
+    unsigned long long demand_ns;
     unsigned long long lat_count, lat_sum_ns;
 } worker;
 
-static unsigned long long proc_cpu_ticks(pid_t pid)
+/* How much CPU the threads of PID wanted so far, in nanoseconds: time on a
+ * CPU plus time runnable but waiting for one (/proc/PID/task/TID/schedstat).
+ * Waiting counts because a worker starved by other work on the machine is
+ * as busy as one that gets the CPU: both have requests queueing. Falls back
+ * to the CPU time of /proc/PID/stat where schedstat is missing. */
+static unsigned long long proc_demand_ns(pid_t pid)
 {
     char path[64], buf[1024];
-    unsigned long long ut = 0, st = 0;
+    unsigned long long total = 0, ut = 0, st = 0;
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int found = 0;
+    while (d && (e = readdir(d))) {
+        unsigned long long run = 0, wait = 0;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/task/%.20s/schedstat", (int)pid, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        if (fscanf(f, "%llu %llu", &run, &wait) == 2) {
+            total += run + wait;
+            found = 1;
+        }
+        fclose(f);
+    }
+    if (d)
+        closedir(d);
+    if (found)
+        return total;
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
     if (!f)
@@ -179,7 +208,8 @@ static unsigned long long proc_cpu_ticks(pid_t pid)
     char *p = strrchr(buf, ')'); /* the command may hold spaces */
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
         return 0;
-    return ut + st;
+    long ticks = sysconf(_SC_CLK_TCK);
+    return (ut + st) * (1000000000ull / (unsigned long long)(ticks > 0 ? ticks : 100));
 }
 
 /* The body of a worker process: serve on FD until SIGTERM. Never returns. */
@@ -289,7 +319,6 @@ hops_status hops_serve_run(const hops_serve_options *o, void (*on_ready)(int por
     size_t max = autoscale ? (size_t)o->autoscale_max : target;
     int interval_ms = o->autoscale_interval_ms > 0 ? o->autoscale_interval_ms : 500;
     double lat_target = (o->autoscale_latency_ms > 0 ? o->autoscale_latency_ms : 50) / 1000.0;
-    long ticks = sysconf(_SC_CLK_TCK);
     int announced = 0, quiet = 0, cooldown = 0, stopping = 0;
     double last = hops__mono_time();
     struct sigaction ign;
@@ -317,7 +346,7 @@ hops_status hops_serve_run(const hops_serve_options *o, void (*on_ready)(int por
         for (size_t i = 0; i < target && i < max; i++)
             if (w[i].pid == 0) {
                 w[i].pid = spawn_worker(o, fd, shm, i, ready[1]);
-                w[i].cpu_ticks = 0;
+                w[i].demand_ns = 0;
                 w[i].lat_count = atomic_load(&shm->slots[i].lat_count);
                 w[i].lat_sum_ns = atomic_load(&shm->slots[i].lat_sum_ns);
             }
@@ -349,12 +378,12 @@ hops_status hops_serve_run(const hops_serve_options *o, void (*on_ready)(int por
         for (size_t i = 0; i < max; i++) {
             if (w[i].pid <= 0 || w[i].retiring)
                 continue;
-            unsigned long long t = proc_cpu_ticks(w[i].pid);
+            unsigned long long t = proc_demand_ns(w[i].pid);
             unsigned long long c = atomic_load(&shm->slots[i].lat_count);
             unsigned long long s = atomic_load(&shm->slots[i].lat_sum_ns);
-            if (w[i].cpu_ticks && t >= w[i].cpu_ticks)
-                cpu += (double)(t - w[i].cpu_ticks) / (double)ticks / dt;
-            w[i].cpu_ticks = t;
+            if (w[i].demand_ns && t >= w[i].demand_ns)
+                cpu += (double)(t - w[i].demand_ns) / 1e9 / dt;
+            w[i].demand_ns = t;
             lat_n += c - w[i].lat_count;
             lat_sum += (double)(s - w[i].lat_sum_ns) / 1e9;
             w[i].lat_count = c;
@@ -374,8 +403,8 @@ hops_status hops_serve_run(const hops_serve_options *o, void (*on_ready)(int por
             cooldown = 2;
             atomic_fetch_add(&shm->autoscale_up, 1);
             hops_log(HOPS_LOG_INFO,
-                     "serve: autoscale up to %zu workers (cpu %.0f%% per worker, mean latency "
-                     "%.2f ms)",
+                     "serve: autoscale up to %zu workers (busy %.0f%% of a CPU per worker, mean "
+                     "latency %.2f ms)",
                      target, cpu_mean * 100, lat_mean * 1000);
         } else if (cpu_mean < 0.1 && lat_mean <= lat_target && target > (size_t)o->autoscale_min) {
             if (++quiet >= 3) {
