@@ -25,17 +25,6 @@
 
 extern char **environ;
 
-static int sig_pipe[2] = {-1, -1};
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    if (sig_pipe[1] >= 0)
-        (void)!write(sig_pipe[1], &b, 1);
-    errno = saved;
-}
-
 typedef struct {
     int fd;          /* read end, -1 once closed */
     int out_fd;      /* where to copy (tee), -1: none */
@@ -207,7 +196,8 @@ hops_status hops_run_exec(hops_project *p, const hops_exec_options *o, hops_exec
     hops_spawn_opts so = {0};
     reporter rp = {0};
     stream streams[2] = {{-1, -1, -1}, {-1, -1, -1}};
-    struct sigaction old_act[HOPS_ARRAY_LEN(forwarded)], old_pipe, act;
+    hops_sigpipe sp;
+    struct sigaction old_pipe, act;
     int report_pipe[2] = {-1, -1};
     int exit_code = 0, term_signal = 0, got_signal = 0, exited = 0, report_open = 1;
     int handlers = 0, pipe_handler = 0, tty = 0;
@@ -246,15 +236,8 @@ hops_status hops_run_exec(hops_project *p, const hops_exec_options *o, hops_exec
     }
 
     if (o->forward_signals) {
-        if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-            rc = hops__error(HOPS_ESPAWN, "cannot create a pipe: %s", strerror(errno));
+        if ((rc = hops__sigpipe_open(&sp, forwarded, HOPS_ARRAY_LEN(forwarded))) != HOPS_OK)
             goto end_failed;
-        }
-        memset(&act, 0, sizeof act);
-        act.sa_handler = on_signal;
-        sigemptyset(&act.sa_mask);
-        for (size_t i = 0; i < HOPS_ARRAY_LEN(forwarded); i++)
-            sigaction(forwarded[i], &act, &old_act[i]);
         handlers = 1;
     }
     memset(&act, 0, sizeof act);
@@ -314,7 +297,7 @@ hops_status hops_run_exec(hops_project *p, const hops_exec_options *o, hops_exec
             }
         if (handlers) {
             i_sig = n;
-            pfd[n++] = (struct pollfd){sig_pipe[0], POLLIN, 0};
+            pfd[n++] = (struct pollfd){sp.fd, POLLIN, 0};
         }
         if (child.pidfd >= 0) {
             i_pid = n;
@@ -336,8 +319,8 @@ hops_status hops_run_exec(hops_project *p, const hops_exec_options *o, hops_exec
             }
         if (i_sig >= 0 && pfd[i_sig].revents) {
             unsigned char sigs[16];
-            ssize_t k = read(sig_pipe[0], sigs, sizeof sigs);
-            for (ssize_t s = 0; s < k; s++) {
+            int k = hops__sigpipe_read(&sp, sigs, (int)sizeof sigs);
+            for (int s = 0; s < k; s++) {
                 if (sigs[s] == SIGCHLD) {
                     int st;
                     if (waitpid(child.pid, &st, WNOHANG | WUNTRACED) == child.pid) {
@@ -429,13 +412,8 @@ end_failed:
         hops__error(rc, "%s", msg);
     }
 out:
-    if (handlers) {
-        for (size_t i = 0; i < HOPS_ARRAY_LEN(forwarded); i++)
-            sigaction(forwarded[i], &old_act[i], NULL);
-        close(sig_pipe[0]);
-        close(sig_pipe[1]);
-        sig_pipe[0] = sig_pipe[1] = -1;
-    }
+    if (handlers)
+        hops__sigpipe_close(&sp);
     if (pipe_handler)
         sigaction(SIGPIPE, &old_pipe, NULL);
     hops__child_close(&child);

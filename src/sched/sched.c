@@ -25,17 +25,6 @@
 
 extern char **environ;
 
-static int sig_pipe[2] = {-1, -1};
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    if (sig_pipe[1] >= 0)
-        (void)!write(sig_pipe[1], &b, 1);
-    errno = saved;
-}
-
 /* ---- slots ---- */
 
 hops_status hops_slots_parse(hops_slots *out, const char *text)
@@ -606,7 +595,7 @@ static double min_deadline(double a, double b) { return a <= 0 ? b : (b <= 0 || 
 hops_status hops_sched_run(hops_sched *s)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    struct sigaction act, old[HOPS_ARRAY_LEN(sigs)];
+    hops_sigpipe sp;
     struct pollfd *pfd = NULL;
     int *owner = NULL; /* per pollfd: task id, -1 signal pipe, -2 inotify */
     int *kind = NULL;  /* 0 pidfd, 1 report */
@@ -616,13 +605,8 @@ hops_status hops_sched_run(hops_sched *s)
     hops_status rc = HOPS_OK;
 
     if (s->o.handle_signals) {
-        if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
-            return hops__error(HOPS_EIO, "cannot create a pipe: %s", strerror(errno));
-        memset(&act, 0, sizeof act);
-        act.sa_handler = on_signal;
-        sigemptyset(&act.sa_mask);
-        for (size_t i = 0; i < HOPS_ARRAY_LEN(sigs); i++)
-            sigaction(sigs[i], &act, &old[i]);
+        if ((rc = hops__sigpipe_open(&sp, sigs, HOPS_ARRAY_LEN(sigs))) != HOPS_OK)
+            return rc;
         handlers = 1;
     }
     for (;;) {
@@ -659,7 +643,7 @@ hops_status hops_sched_run(hops_sched *s)
         int no_pidfd = 0;
         double now = hops__mono_time(), deadline = next_tick;
         if (handlers) {
-            pfd[n] = (struct pollfd){sig_pipe[0], POLLIN, 0};
+            pfd[n] = (struct pollfd){sp.fd, POLLIN, 0};
             owner[n++] = -1;
         }
         if (s->inotify_fd >= 0) {
@@ -698,7 +682,7 @@ hops_status hops_sched_run(hops_sched *s)
                 continue;
             if (owner[k] == -1) {
                 unsigned char b[16];
-                ssize_t got = read(sig_pipe[0], b, sizeof b);
+                int got = hops__sigpipe_read(&sp, b, (int)sizeof b);
                 if (got > 0) {
                     if (s->sig) { /* asked twice: kill at once */
                         for (size_t j = 0; j < s->running; j++)
@@ -751,12 +735,7 @@ hops_status hops_sched_run(hops_sched *s)
     free(pfd);
     free(owner);
     free(kind);
-    if (handlers) {
-        for (size_t i = 0; i < HOPS_ARRAY_LEN(sigs); i++)
-            sigaction(sigs[i], &old[i], NULL);
-        close(sig_pipe[0]);
-        close(sig_pipe[1]);
-        sig_pipe[0] = sig_pipe[1] = -1;
-    }
+    if (handlers)
+        hops__sigpipe_close(&sp);
     return rc;
 }
