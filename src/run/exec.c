@@ -20,7 +20,6 @@
 #include "run_internal.h"
 
 #define FLUSH_INTERVAL 0.2
-#define MAX_LINE (1u << 20)
 #define KILL_GRACE 10.0
 
 extern char **environ;
@@ -31,83 +30,6 @@ typedef struct {
     int log_fd;      /* log file */
 } stream;
 
-typedef struct {
-    hops_run *run;
-    hops_buf line;   /* partial report line */
-    long line_no;
-    long bad;
-    int skipping;    /* the current line is over MAX_LINE: drop until newline */
-} reporter;
-
-static void report_line(reporter *rp, const char *s, size_t n)
-{
-    hops_status rc;
-    rp->line_no++;
-    if (n == 0 || (n == 1 && s[0] == '\r'))
-        return;
-    rc = hops_run_ingest_line(rp->run, s, n);
-    if (rc == HOPS_EPARSE) {
-        rp->bad++;
-        hops_log(HOPS_LOG_WARN, "run %s: report line %ld ignored: %s (kept in report.jsonl)",
-                 hops_run_id(rp->run), rp->line_no, hops_last_error());
-    } else if (rc != HOPS_OK) {
-        hops_log(HOPS_LOG_WARN, "run %s: report line %ld: %s", hops_run_id(rp->run), rp->line_no,
-                 hops_last_error());
-    }
-}
-
-static void report_bytes(reporter *rp, const char *data, size_t n)
-{
-    while (n > 0) {
-        const char *nl = memchr(data, '\n', n);
-        size_t take = nl ? (size_t)(nl - data) : n;
-        if (rp->skipping) {
-            if (nl)
-                rp->skipping = 0;
-        } else if (rp->line.len + take > MAX_LINE) {
-            rp->line_no++;
-            rp->bad++;
-            hops_log(HOPS_LOG_WARN, "run %s: report line %ld is over %u bytes; ignored",
-                     hops_run_id(rp->run), rp->line_no, MAX_LINE);
-            rp->line.len = 0;
-            rp->skipping = !nl;
-        } else if (nl && rp->line.len == 0) {
-            report_line(rp, data, take); /* fast path: whole line in the chunk */
-        } else {
-            hops__buf_put(&rp->line, data, take);
-            if (nl) {
-                report_line(rp, rp->line.data, rp->line.len);
-                rp->line.len = 0;
-            }
-        }
-        if (!nl)
-            break;
-        data = nl + 1;
-        n -= take + 1;
-    }
-}
-
-/* Read what is there on FD (non-blocking), handing each chunk to SINK, for
- * at most MAX_ROUNDS reads (0: until empty). Returns 0 while open, 1 at EOF. */
-static int drain(int fd, void (*sink)(void *, const char *, size_t), void *ud, int max_rounds)
-{
-    char buf[65536];
-    for (int rounds = 0; max_rounds == 0 || rounds < max_rounds; rounds++) {
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n > 0) {
-            sink(ud, buf, (size_t)n);
-            continue;
-        }
-        if (n == 0)
-            return 1;
-        if (errno == EINTR)
-            continue;
-        return errno == EAGAIN ? 0 : 1;
-    }
-    return 0;
-}
-
-static void report_sink(void *ud, const char *data, size_t n) { report_bytes(ud, data, n); }
 
 static void stream_sink(void *ud, const char *data, size_t n)
 {
@@ -118,9 +40,9 @@ static void stream_sink(void *ud, const char *data, size_t n)
 }
 
 /* Bounded, so a flood of reports cannot starve the rest of the loop. */
-static int drain_report(int fd, reporter *rp) { return drain(fd, report_sink, rp, 64); }
+static int drain_report(int fd, hops_reporter *rp) { return hops__drain(fd, hops__reporter_sink, rp, 64); }
 
-static int drain_stream(stream *s) { return drain(s->fd, stream_sink, s, 0); }
+static int drain_stream(stream *s) { return hops__drain(s->fd, stream_sink, s, 0); }
 
 static void set_nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
@@ -194,7 +116,7 @@ hops_status hops_run_exec(hops_project *p, const hops_exec_options *o, hops_exec
     hops_run *r = NULL;
     hops_child child = {-1, -1, -1, -1};
     hops_spawn_opts so = {0};
-    reporter rp = {0};
+    hops_reporter rp = {0};
     stream streams[2] = {{-1, -1, -1}, {-1, -1, -1}};
     hops_sigpipe sp;
     struct sigaction old_pipe, act;
@@ -373,8 +295,7 @@ hops_status hops_run_exec(hops_project *p, const hops_exec_options *o, hops_exec
      * still hold them open are not waited for). */
     if (report_open)
         drain_report(report_pipe[0], &rp);
-    if (rp.line.len && !rp.skipping)
-        report_line(&rp, rp.line.data, rp.line.len);
+    hops__reporter_end(&rp);
     for (int i = 0; i < 2; i++)
         if (streams[i].fd >= 0)
             drain_stream(&streams[i]);

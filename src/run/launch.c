@@ -27,52 +27,8 @@
 #define KILL_GRACE 5.0
 #define MAX_TASKS 1024
 #define MAX_LINE 65536 /* a longer line is cut into pieces of this size */
-#define MAX_REPORT_LINE (1u << 20)
 
 extern char **environ;
-
-static void report_line(reporter *rp, const char *s, size_t n)
-{
-    if (n == 0 || (n == 1 && s[0] == '\r'))
-        return;
-    if (hops_run_ingest_line(rp->run, s, n) != HOPS_OK) {
-        rp->bad++;
-        hops_log(HOPS_LOG_WARN, "run %s: a report line of the chief was ignored: %s",
-                 hops_run_id(rp->run), hops_last_error());
-    }
-}
-
-void hops__launch_report_bytes(reporter *rp, const char *data, size_t n)
-{
-    while (n > 0) {
-        const char *nl = memchr(data, '\n', n);
-        size_t take = nl ? (size_t)(nl - data) : n;
-        if (rp->skipping) {
-            rp->skipping = !nl;
-        } else if (rp->line.len + take > MAX_REPORT_LINE) {
-            rp->bad++;
-            rp->line.len = 0;
-            rp->skipping = !nl;
-        } else {
-            hops__buf_put(&rp->line, data, take);
-            if (nl) {
-                report_line(rp, rp->line.data, rp->line.len);
-                rp->line.len = 0;
-            }
-        }
-        if (!nl)
-            break;
-        data = nl + 1;
-        n -= take + 1;
-    }
-}
-
-void hops__launch_report_end(reporter *rp)
-{
-    if (rp->line.len && !rp->skipping)
-        report_line(rp, rp->line.data, rp->line.len);
-    rp->line.len = 0;
-}
 
 /* One line of a task's output, prefixed, to the run's log (and ours). */
 static void put_line(tstream *s, const char *line, size_t n)
@@ -112,31 +68,13 @@ void hops__launch_stream_bytes(tstream *s, const char *data, size_t n)
 }
 
 /* Read what FD has (non-blocking); 1 at EOF or error, 0 while open. */
-int hops__launch_drain(int fd, void (*sink)(void *, const char *, size_t), void *ud, int max_rounds)
-{
-    char buf[65536];
-    for (int rounds = 0; max_rounds == 0 || rounds < max_rounds; rounds++) {
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n > 0) {
-            sink(ud, buf, (size_t)n);
-            continue;
-        }
-        if (n == 0)
-            return 1;
-        if (errno == EINTR)
-            continue;
-        return errno == EAGAIN ? 0 : 1;
-    }
-    return 0;
-}
 
-static void report_sink(void *ud, const char *data, size_t n) { hops__launch_report_bytes(ud, data, n); }
 static void stream_sink(void *ud, const char *data, size_t n) { hops__launch_stream_bytes(ud, data, n); }
 
 void hops__launch_stream_close(tstream *s)
 {
     if (s->fd >= 0) {
-        hops__launch_drain(s->fd, stream_sink, s, 0);
+        hops__drain(s->fd, stream_sink, s, 0);
         close(s->fd);
         s->fd = -1;
     }
@@ -236,7 +174,7 @@ typedef struct {
     json_t *cluster;
     int report_pipe[2];
     int run_out, run_err;
-    reporter rp;
+    hops_reporter rp;
 } job;
 
 /* The environment of task T. */
@@ -673,13 +611,13 @@ hops_status hops_run_launch(hops_project *p, const hops_launch_options *o, hops_
             if (!pfd[k].revents)
                 continue;
             if (kind[k] == 'r') {
-                if (hops__launch_drain(j.report_pipe[0], report_sink, &j.rp, 64)) {
+                if (hops__drain(j.report_pipe[0], hops__reporter_sink, &j.rp, 64)) {
                     close(j.report_pipe[0]);
                     j.report_pipe[0] = -1;
                 }
             } else if (kind[k] == 's') {
                 tstream *s = owner[k];
-                if (hops__launch_drain(s->fd, stream_sink, s, 16)) {
+                if (hops__drain(s->fd, stream_sink, s, 16)) {
                     close(s->fd);
                     s->fd = -1;
                 }
@@ -711,8 +649,8 @@ hops_status hops_run_launch(hops_project *p, const hops_launch_options *o, hops_
     free(owner);
     free(kind);
     if (j.report_pipe[0] >= 0)
-        hops__launch_drain(j.report_pipe[0], report_sink, &j.rp, 0);
-    hops__launch_report_end(&j.rp);
+        hops__drain(j.report_pipe[0], hops__reporter_sink, &j.rp, 0);
+    hops__reporter_end(&j.rp);
     hops__launch_outcome(&js, res, &reason);
 finish:
     for (int i = 0; i < j.n; i++)

@@ -49,7 +49,6 @@ static void pass_sink(void *ud, const char *data, size_t n)
         hops__write_all(p->tee_fd, data, n);
 }
 
-static void report_sink(void *ud, const char *data, size_t n) { hops__launch_report_bytes(ud, data, n); }
 
 /* Read the file tasks/exit.I: "CODE SIGNAL", and when it was written. 1
  * when it is there. */
@@ -117,7 +116,7 @@ hops_status hops__launch_cluster(hops_project *p, const hops_launch_options *o,
     hops_run *run = NULL;
     hops_child child = {-1, -1, -1, -1};
     passthrough out[2] = {{-1, -1, -1}, {-1, -1, -1}};
-    reporter rp;
+    hops_reporter rp;
     hops_sigpipe sp;
     struct sigaction old_pipe, act;
     int handlers = 0, pipe_handler = 0, report_fd = -1, exited = 0, child_code = 0;
@@ -260,7 +259,7 @@ hops_status hops__launch_cluster(hops_project *p, const hops_launch_options *o,
             break;
         }
         for (int s = 0; s < 2; s++)
-            if (is[s] >= 0 && pfd[is[s]].revents && hops__launch_drain(out[s].fd, pass_sink, &out[s], 16)) {
+            if (is[s] >= 0 && pfd[is[s]].revents && hops__drain(out[s].fd, pass_sink, &out[s], 16)) {
                 close(out[s].fd);
                 out[s].fd = -1;
             }
@@ -270,7 +269,7 @@ hops_status hops__launch_cluster(hops_project *p, const hops_launch_options *o,
             for (int s = 0; s < got; s++)
                 hops__launch_signal(&js, sigs[s], hops__mono_time());
         }
-        hops__launch_drain(report_fd, report_sink, &rp, 64);
+        hops__drain(report_fd, hops__reporter_sink, &rp, 64);
         scan_exits(&js, tasks, n, dir, 0, 0);
         if (!exited) {
             int st;
@@ -290,8 +289,8 @@ hops_status hops__launch_cluster(hops_project *p, const hops_launch_options *o,
             last_flush = now;
         }
     }
-    hops__launch_drain(report_fd, report_sink, &rp, 0);
-    hops__launch_report_end(&rp);
+    hops__drain(report_fd, hops__reporter_sink, &rp, 0);
+    hops__reporter_end(&rp);
     hops__launch_outcome(&js, res, &reason);
     if (res->state == HOPS_RUN_FINISHED && child_code != 0 && !js.stopping_ps) {
         res->state = HOPS_RUN_FAILED; /* srun or mpirun itself failed (no allocation...) */

@@ -27,12 +27,6 @@ typedef struct {
     int running, exit_code, term_signal;
 } task;
 
-typedef struct {
-    hops_run *run;
-    hops_buf line;
-    long bad;
-    int skipping;
-} reporter;
 
 /* What a task's environment is made of: the same for every task of a job. */
 typedef struct {
@@ -44,15 +38,8 @@ typedef struct {
     char chief_report[4200]; /* HOPS_REPORT of the chief: "/dev/fd/N" or a file */
 } layout;
 
-/* Report lines of the chief, as they arrive, into RP's run. */
-void hops__launch_report_bytes(reporter *rp, const char *data, size_t n);
-void hops__launch_report_end(reporter *rp);
 /* Task output: kept whole in the task log, prefixed by line in the run's. */
 void hops__launch_stream_bytes(tstream *s, const char *data, size_t n);
-/* Drain FD (non-blocking) into SINK for at most MAX_ROUNDS reads (0: all);
- * 1 at EOF or error, 0 while open. */
-int hops__launch_drain(int fd, void (*sink)(void *, const char *, size_t), void *ud,
-                       int max_rounds);
 void hops__launch_stream_close(tstream *s);
 /* N free TCP ports on HOST (all distinct). */
 hops_status hops__launch_ports(const char *host, int n, int *ports);

@@ -37,4 +37,22 @@ const json_t *hops__run_field(const json_t *run, const char *field);
  * missing/NaN (incomparable). */
 int hops__json_compare(const json_t *a, const json_t *b, int *cmp);
 
+/* Report lines as they arrive on a pipe (reporter.c). Zero-initialise, set RUN. */
+typedef struct {
+    hops_run *run;
+    hops_buf line;   /* partial report line */
+    long line_no;
+    long bad;        /* lines that were not valid reports (warned about) */
+    int skipping;    /* the current line is over the limit: drop until newline */
+} hops_reporter;
+
+void hops__reporter_bytes(hops_reporter *rp, const char *data, size_t n);
+void hops__reporter_sink(void *ud, const char *data, size_t n); /* UD: the reporter */
+/* The pipe closed: a last line without a newline still counts. */
+void hops__reporter_end(hops_reporter *rp);
+
+/* Read what non-blocking FD has, handing each chunk to SINK, for at most
+ * MAX_ROUNDS reads (0: until empty). 1 at EOF or an error, 0 while open. */
+int hops__drain(int fd, void (*sink)(void *, const char *, size_t), void *ud, int max_rounds);
+
 #endif
