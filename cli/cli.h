@@ -66,6 +66,12 @@ typedef struct {
 int cli_kv_add(cli_kv_list *list, const char *arg);
 void cli_kv_free(cli_kv_list *list);
 
+/* The options every command that starts a run takes: -e/--experiment NAME,
+ * -p/--param K=V, -t/--tag K=V. 1 when ARGV[*I] was one (consumed), 0 when
+ * not, -1 after printing why it is wrong (exit EXIT_USAGE). */
+int cli_run_option(const char *cmd, int argc, char **argv, int *i, const char **experiment,
+                   cli_kv_list *params, cli_kv_list *tags);
+
 /* A subcommand of a group that works on the project (`hops runs list`). */
 typedef struct {
     const char *name;

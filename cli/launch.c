@@ -148,22 +148,9 @@ int cmd_launch(int argc, char **argv)
                 code = cli_fail(EXIT_USAGE, "launch", "--fail-timeout '%s': expected seconds > 0", val);
                 goto out;
             }
-        } else if ((m = cli_opt_value(argc, argv, &i, "--experiment", "-e", &val)) != 0) {
-            if (m < 0)
-                goto missing;
-            o.run.experiment = val;
-        } else if ((m = cli_opt_value(argc, argv, &i, "--param", "-p", &val)) != 0) {
-            if (m < 0)
-                goto missing;
-            if (cli_kv_add(&params, val) != 0) {
-                code = cli_fail(EXIT_USAGE, "launch", "bad --param '%s': expected KEY=VALUE", val);
-                goto out;
-            }
-        } else if ((m = cli_opt_value(argc, argv, &i, "--tag", "-t", &val)) != 0) {
-            if (m < 0)
-                goto missing;
-            if (cli_kv_add(&tags, val) != 0) {
-                code = cli_fail(EXIT_USAGE, "launch", "bad --tag '%s': expected KEY=VALUE", val);
+        } else if ((m = cli_run_option("launch", argc, argv, &i, &o.run.experiment, &params, &tags)) != 0) {
+            if (m < 0) {
+                code = EXIT_USAGE;
                 goto out;
             }
         } else if (cli_flag(a, "--quiet", "-q")) {

@@ -42,7 +42,7 @@ int cmd_run(int argc, char **argv)
     hops_exec_options o = HOPS_EXEC_OPTIONS_INIT;
     hops_exec_result res;
     cli_kv_list params = {0}, tags = {0};
-    const char *experiment = NULL, *val;
+    const char *experiment = NULL;
     hops_project *p = NULL;
     int quiet = 0, json = 0, code, i, m;
 
@@ -56,22 +56,9 @@ int cmd_run(int argc, char **argv)
             i++;
             break;
         }
-        if ((m = cli_opt_value(argc, argv, &i, "--experiment", "-e", &val)) != 0) {
-            if (m < 0)
-                goto missing;
-            experiment = val;
-        } else if ((m = cli_opt_value(argc, argv, &i, "--param", "-p", &val)) != 0) {
-            if (m < 0)
-                goto missing;
-            if (cli_kv_add(&params, val) != 0) {
-                code = cli_fail(EXIT_USAGE, "run", "bad --param '%s': expected KEY=VALUE, e.g. --param lr=0.01", val);
-                goto out;
-            }
-        } else if ((m = cli_opt_value(argc, argv, &i, "--tag", "-t", &val)) != 0) {
-            if (m < 0)
-                goto missing;
-            if (cli_kv_add(&tags, val) != 0) {
-                code = cli_fail(EXIT_USAGE, "run", "bad --tag '%s': expected KEY=VALUE", val);
+        if ((m = cli_run_option("run", argc, argv, &i, &experiment, &params, &tags)) != 0) {
+            if (m < 0) {
+                code = EXIT_USAGE;
                 goto out;
             }
         } else if (cli_flag(a, "--quiet", "-q")) {
@@ -131,8 +118,6 @@ int cmd_run(int argc, char **argv)
     code = res.exit_code;
     goto out;
 
-missing:
-    code = cli_fail(EXIT_USAGE, "run", "option '%s' needs a value", argv[i]);
 out:
     hops_project_close(p);
     cli_kv_free(&params);

@@ -193,3 +193,26 @@ void cli_kv_free(cli_kv_list *list)
     list->items = NULL;
     list->n = 0;
 }
+
+int cli_run_option(const char *cmd, int argc, char **argv, int *i, const char **experiment,
+                   cli_kv_list *params, cli_kv_list *tags)
+{
+    const char *val;
+    int m;
+    if ((m = cli_opt_value(argc, argv, i, "--experiment", "-e", &val)) != 0) {
+        if (m < 0)
+            return cli_fail(EXIT_USAGE, cmd, "option '%s' needs a value", argv[*i]), -1;
+        *experiment = val;
+        return 1;
+    }
+    int is_param = (m = cli_opt_value(argc, argv, i, "--param", "-p", &val)) != 0;
+    if (!is_param && (m = cli_opt_value(argc, argv, i, "--tag", "-t", &val)) == 0)
+        return 0;
+    if (m < 0)
+        return cli_fail(EXIT_USAGE, cmd, "option '%s' needs a value", argv[*i]), -1;
+    if (cli_kv_add(is_param ? params : tags, val) != 0)
+        return cli_fail(EXIT_USAGE, cmd, "bad --%s '%s': expected KEY=VALUE%s",
+                        is_param ? "param" : "tag", val, is_param ? ", e.g. --param lr=0.01" : ""),
+               -1;
+    return 1;
+}
