@@ -390,12 +390,17 @@ hops_status hops__http_start(srv_http **out, const hops_serve_options *o, int fd
         goto fail;
     h->port = socket_port(h->fd);
     unsigned threads = o->threads > 0 ? (unsigned)o->threads : 2;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    /* TURBO: fewer system calls per connection (MHD's fast path on epoll).
+     * A 16 KiB memory pool per connection (MHD's default is 32): headers of
+     * REST clients are small, bodies stream through on_request in chunks,
+     * and MHD clears the pool between requests. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO;
     h->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->fd,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(o->request_timeout_s > 0 ? o->request_timeout_s : 30),
-        MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
         MHD_OPTION_END);
     if (!h->d) {
         rc = hops__error(HOPS_EIO, "the HTTP server did not start on port %d", h->port);
