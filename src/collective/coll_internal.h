@@ -20,13 +20,9 @@ typedef struct {
     uint64_t slot_bytes;
     _Atomic uint32_t arrived; /* ranks at the current barrier */
     _Atomic uint32_t gen;     /* barriers completed (the futex word) */
+    _Atomic uint32_t sleepers; /* ranks in FUTEX_WAIT: only then is a wake needed */
     _Atomic int32_t pid[HOPS_COMM_MAX_RANKS];
     _Atomic uint32_t seen[HOPS_COMM_MAX_RANKS]; /* the barrier each rank last reached */
-    /* Single copy (cross-memory attach, process_vm_readv): each rank's user
-     * buffer for the current call, and at setup a word to read to test it. */
-    _Atomic uint64_t addr[HOPS_COMM_MAX_RANKS];
-    _Atomic uint64_t probe_addr[HOPS_COMM_MAX_RANKS];
-    _Atomic int32_t cma_ok[HOPS_COMM_MAX_RANKS];
 } hops_shm_header;
 
 struct hops_comm {
@@ -44,8 +40,6 @@ struct hops_comm {
     hops_shm_header *hdr;
     size_t slot_bytes;
     unsigned parity; /* which buffer set the next slice uses */
-    int cma;         /* every rank can read every other's memory (process_vm_readv) */
-    uint64_t probe;  /* the word the others read to find that out */
 };
 
 /* dst[i] = op(dst[i], src[i]) for N values of type T (SUM for MEAN). */
@@ -61,8 +55,6 @@ hops_status hops__ring_allgather(hops_comm *c, const void *send, size_t bytes, v
 hops_status hops__shm_create(hops_comm *c, char *name, size_t name_len);
 hops_status hops__shm_attach(hops_comm *c, const char *name);
 void hops__shm_detach(hops_comm *c);
-/* After every rank attached: find out whether single copy works (collective). */
-hops_status hops__shm_setup(hops_comm *c);
 hops_status hops__shm_barrier(hops_comm *c);
 hops_status hops__shm_allreduce(hops_comm *c, void *buf, size_t count, hops_dtype t,
                                 hops_reduce_op op);

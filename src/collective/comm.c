@@ -500,8 +500,6 @@ hops_status hops_comm_open(hops_comm **out, const hops_comm_options *o)
     }
     if (rc != HOPS_OK)
         goto fail;
-    if (c->backend == HOPS_COMM_SHM && (rc = hops__shm_setup(c)) != HOPS_OK)
-        goto fail;
     if (c->backend == HOPS_COMM_TCP) {
         rc = ring_connect(c, ring_lfd, addrs, &rv, deadline);
         if (rc != HOPS_OK)
