@@ -38,7 +38,9 @@ static const char usage[] =
     "  --host H                  bind address (0.0.0.0)\n"
     "  --port-file F             write the port to F once serving\n"
     "  --threads N               HTTP threads per worker (2; also --rest_api_num_threads)\n"
-    "  --workers N               worker processes sharing the port (1)\n"
+    "  --workers N               worker processes accepting on one socket (1)\n"
+    "  --reuse-port              SO_REUSEPORT: another server may bind the same port\n"
+    "                            (a rolling restart); otherwise a port in use is an error\n"
     "  --autoscale MIN:MAX       grow workers while CPU or latency is high, shrink when idle\n"
     "  --autoscale-latency-ms MS the latency target of the autoscaler (50)\n"
     "  --autoscale-interval-ms MS how often it looks (500)\n"
@@ -159,6 +161,10 @@ int cmd_serve(int argc, char **argv)
     }
         if (cli_flag(a, "--quiet", "-q")) {
             ri.quiet = 1;
+            continue;
+        }
+        if (cli_flag(a, "--reuse-port", NULL)) {
+            o.reuse_port = 1;
             continue;
         }
         if (OPT("--models", NULL)) {

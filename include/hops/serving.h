@@ -19,8 +19,8 @@
  * started with until it answers.
  *
  * With workers > 1 (or autoscale) the server forks worker processes that
- * accept on one listening socket (SO_REUSEPORT is set, so further servers
- * may share the port); a supervisor restarts dead workers and, with
+ * accept on one listening socket (with reuse_port, SO_REUSEPORT lets further
+ * servers bind the port too); a supervisor restarts dead workers and, with
  * autoscale, adds workers while requests queue or CPU is busy and retires
  * idle ones. Metrics are kept in shared memory and summed over workers.
  */
@@ -76,6 +76,8 @@ typedef struct {
     const char *const *kafka_config; /* more librdkafka "key=value" settings */
     size_t n_kafka_config;
     int grace_s; /* on stop, wait this long for requests in flight; 0: 10 */
+    int reuse_port; /* 1: SO_REUSEPORT, so other servers may bind the same
+                       port (a rolling restart); 0: a port in use is an error */
 } hops_serve_options;
 
 #define HOPS_SERVE_OPTIONS_VERSION 1

@@ -46,7 +46,7 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-hops_status hops__listen_socket(const char *host, int port, int *fd_out)
+hops_status hops__listen_socket(const char *host, int port, int reuse_port, int *fd_out)
 {
     struct addrinfo hints, *res = NULL;
     char portstr[16];
@@ -62,7 +62,7 @@ hops_status hops__listen_socket(const char *host, int port, int *fd_out)
                            gai_strerror(e));
     fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+        (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) ||
         bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
         int err = errno;
         if (fd >= 0)
@@ -385,7 +385,7 @@ hops_status hops__http_start(srv_http **out, const hops_serve_options *o, int fd
         rc = hops_kafka_producer_new(&h->kafka, o->kafka_brokers, o->kafka_topic, o->kafka_config,
                                      o->n_kafka_config);
     if (rc == HOPS_OK && h->fd < 0)
-        rc = hops__listen_socket(o->host, o->port, &h->fd);
+        rc = hops__listen_socket(o->host, o->port, o->reuse_port, &h->fd);
     if (rc != HOPS_OK)
         goto fail;
     h->port = socket_port(h->fd);

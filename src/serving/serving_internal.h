@@ -173,8 +173,8 @@ int hops__http_port(const srv_http *h);
 /* Stop accepting, wait for requests in flight (at most GRACE_S), stop. */
 void hops__http_stop(srv_http *h, int grace_s);
 
-/* A bound, listening TCP socket for HOST:PORT with SO_REUSEADDR and
- * SO_REUSEPORT. */
-hops_status hops__listen_socket(const char *host, int port, int *fd_out);
+/* A bound, listening TCP socket for HOST:PORT with SO_REUSEADDR (and
+ * SO_REUSEPORT with REUSE_PORT). */
+hops_status hops__listen_socket(const char *host, int port, int reuse_port, int *fd_out);
 
 #endif

@@ -303,7 +303,7 @@ hops_status hops_serve_run(const hops_serve_options *o, void (*on_ready)(int por
             return rc;
         hops__models_close(ms);
     }
-    if ((rc = hops__listen_socket(o->host, o->port, &fd)) != HOPS_OK)
+    if ((rc = hops__listen_socket(o->host, o->port, o->reuse_port, &fd)) != HOPS_OK)
         return rc;
     if (!(shm = hops__shm_new())) {
         close(fd);

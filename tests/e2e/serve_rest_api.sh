@@ -154,8 +154,11 @@ cmp -s "$T/body" canary.json || fail "base path latest is not version 2"
 expect_req 200 POST /v1/models/churn/labels/stable:predict "$ROWS"
 cmp -s "$T/body" stable.json || fail "base path label"
 expect_req 404 POST /v1/models/clf:predict "$ROWS"
+# The port is taken: a second server is refused (exit 1) unless both share it.
+expect_code 1 "$HOPS" serve --models clf --host 127.0.0.1 --port "$PORT"
+assert_contains "$T/err" "Address already in use"
 stop_serve
-ok "--model_name/--model_base_path/--rest_api_port"
+ok "--model_name/--model_base_path/--rest_api_port; a port in use is an error"
 
 # Usage errors.
 expect_code 2 "$HOPS" serve

@@ -52,6 +52,23 @@ assert_contains "$T/serve.log" "died (signal 9); starting another"
 [ -z "$(ps -o pid= --ppid "$SERVE_PID" 2>/dev/null)" ] || fail "workers left behind"
 ok "3 workers; a killed one replaced; all stopped on SIGTERM"
 
+# 1b. --reuse-port: a second server binds the same port; the first stops
+# (a rolling restart) and requests keep being answered.
+start_serve "$T/serve.log" --models clf --reuse-port
+"$HOPS" serve --models clf --host 127.0.0.1 --port "$PORT" --reuse-port >"$T/second.log" 2>&1 &
+SECOND=$!
+i=0
+until grep -q "hops serve: clf on" "$T/second.log"; do
+    kill -0 "$SECOND" 2>/dev/null || { cat "$T/second.log"; fail "the second server exited"; }
+    i=$((i + 1)); [ $i -lt 600 ] || fail "the second server did not start"; sleep 0.1
+done
+for i in 1 2 3 4 5 6 7 8; do expect_req 200 POST $P "$ROW"; done
+stop_serve
+for i in 1 2 3 4 5 6 7 8; do expect_req 200 POST $P "$ROW"; done
+kill -TERM "$SECOND"
+wait "$SECOND"
+ok "--reuse-port: a second server takes over the port"
+
 # 2. The autoscaler grows under load and shrinks when idle.
 start_serve "$T/serve.log" --models clf --autoscale 1:3 --autoscale-interval-ms 200 \
     --autoscale-latency-ms 20
