@@ -27,7 +27,10 @@ done
 [ -n "$ck" ] || fail "no checkpoint appeared"
 victim=
 for pid in $(pgrep -f -- "--rank-of-job" || true); do
-    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "HOPS_TASK_TYPE=worker"; then
+    # this test's worker only: other tests may train at the same time
+    env_of=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null || true)
+    if printf '%s\n' "$env_of" | grep -qx "HOPS_TASK_TYPE=worker" &&
+        printf '%s\n' "$env_of" | grep -qx "HOPS_PROJECT=$(pwd -P)"; then
         victim=$pid
     fi
 done
