@@ -15,8 +15,10 @@ static const char usage[] =
     "       hops serve --model_name N --model_base_path DIR [--rest_api_port P] [OPTIONS]\n"
     "\n"
     "Serve models over TensorFlow Serving's REST API, so existing clients work unchanged:\n"
-    "  POST /v1/models/NAME[/versions/V|/labels/L]:predict    {\"instances\": [...]} or {\"inputs\": ...}\n"
-    "  POST /v1/models/NAME[/versions/V|/labels/L]:classify   {\"examples\": [...], \"context\": {...}}\n"
+    "  POST /v1/models/NAME[/versions/V|/labels/L]:predict    {\"instances\": [...]} or "
+    "{\"inputs\": ...}\n"
+    "  POST /v1/models/NAME[/versions/V|/labels/L]:classify   {\"examples\": [...], \"context\": "
+    "{...}}\n"
     "  POST /v1/models/NAME[/versions/V|/labels/L]:regress\n"
     "  GET  /v1/models/NAME[/versions/V]       status;  GET .../metadata   signature\n"
     "  GET  /metrics (Prometheus)   /healthz (alive)   /readyz (models loaded)\n"
@@ -27,7 +29,8 @@ static const char usage[] =
     "  --models N1,N2            registered models of this project (hops train, hops model)\n"
     "  --model_name N --model_base_path DIR\n"
     "                            one model from DIR/1/model.hops, DIR/2/model.hops, ...\n"
-    "                            (tensorflow_model_server's flags; `hops model export` makes them)\n"
+    "                            (tensorflow_model_server's flags; `hops model export` makes "
+    "them)\n"
     "  --version-policy P        latest (default), all, or specific (with --versions 1,3)\n"
     "  --label L=V               a label of a base-path model (registry labels: hops model label)\n"
     "  --poll-ms MS              look for new versions and labels this often (1000); a new\n"
@@ -317,7 +320,8 @@ int cmd_serve(int argc, char **argv)
     }
     if (versions_arg) {
         char *copy = strdup(versions_arg), *save = NULL;
-        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t;
+             t = strtok_r(NULL, ",", &save)) {
             if (parse_int(t, 1, 2147483647L, &v) != 0) {
                 free(copy);
                 cli_fail(EXIT_USAGE, "serve", "--versions: '%s' is not a version (1, 2, ...)", t);

@@ -50,38 +50,41 @@ typedef struct {
     const char *model_name;      /* tensorflow_model_server's --model_name */
     const char *model_base_path; /* DIR holding version folders 1/, 2/ ... */
     /* ... or models from the registry of the project at PROJECT. */
-    const char *project;         /* project root; NULL: found from the cwd */
-    const char *const *models;   /* registry names */
+    const char *project;       /* project root; NULL: found from the cwd */
+    const char *const *models; /* registry names */
     size_t n_models;
     hops_version_policy policy;
     const int64_t *versions; /* SPECIFIC: the versions to serve */
     size_t n_versions;
     const char *const *labels; /* base path models: "LABEL=VERSION" pairs */
     size_t n_labels;
-    int workers;            /* processes; <= 1: this process only */
-    int autoscale_min;      /* autoscale between min and max workers; 0: off */
+    int workers;       /* processes; <= 1: this process only */
+    int autoscale_min; /* autoscale between min and max workers; 0: off */
     int autoscale_max;
-    double autoscale_latency_ms; /* grow when the mean latency passes this; 0: 50 */
-    int autoscale_interval_ms;   /* how often the supervisor looks; 0: 500 */
-    int threads;            /* HTTP threads per worker; 0: 2 */
-    size_t batch_max;       /* server-side batching of rows; <= 1: off */
-    long batch_timeout_us;  /* wait for a batch to fill; 0: 1000 */
-    size_t max_body_bytes;  /* request bodies over this get 413; 0: 4 MiB */
-    int request_timeout_s;  /* idle connection timeout; 0: 30 */
-    int poll_ms;            /* how often the watcher looks for new versions; 0: 1000 */
-    const char *auth_token; /* bearer token required on every request but
-                               health checks; NULL: none */
-    const char *kafka_brokers; /* inference log: request + prediction JSON */
-    const char *kafka_topic;   /* to this topic; NULL: no log */
+    double autoscale_latency_ms;     /* grow when the mean latency passes this; 0: 50 */
+    int autoscale_interval_ms;       /* how often the supervisor looks; 0: 500 */
+    int threads;                     /* HTTP threads per worker; 0: 2 */
+    size_t batch_max;                /* server-side batching of rows; <= 1: off */
+    long batch_timeout_us;           /* wait for a batch to fill; 0: 1000 */
+    size_t max_body_bytes;           /* request bodies over this get 413; 0: 4 MiB */
+    int request_timeout_s;           /* idle connection timeout; 0: 30 */
+    int poll_ms;                     /* how often the watcher looks for new versions; 0: 1000 */
+    const char *auth_token;          /* bearer token required on every request but
+                                        health checks; NULL: none */
+    const char *kafka_brokers;       /* inference log: request + prediction JSON */
+    const char *kafka_topic;         /* to this topic; NULL: no log */
     const char *const *kafka_config; /* more librdkafka "key=value" settings */
     size_t n_kafka_config;
-    int grace_s; /* on stop, wait this long for requests in flight; 0: 10 */
+    int grace_s;    /* on stop, wait this long for requests in flight; 0: 10 */
     int reuse_port; /* 1: SO_REUSEPORT, so other servers may bind the same
                        port (a rolling restart); 0: a port in use is an error */
 } hops_serve_options;
 
 #define HOPS_SERVE_OPTIONS_VERSION 1
-#define HOPS_SERVE_OPTIONS_INIT {.version = HOPS_SERVE_OPTIONS_VERSION}
+#define HOPS_SERVE_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        .version = HOPS_SERVE_OPTIONS_VERSION                                                      \
+    }
 
 typedef struct hops_server hops_server;
 

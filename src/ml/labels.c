@@ -70,9 +70,9 @@ hops_status hops_model_label_set(hops_project *p, const char *name, int64_t vers
         return rc;
     if ((rc = lookup_model(p, name, &mid)) != HOPS_OK)
         goto out;
-    if ((rc = hops__db_prepare(
-             p->db, "SELECT 1 FROM model_versions WHERE model_id = ?1 AND version = ?2", &st)) !=
-        HOPS_OK)
+    if ((rc = hops__db_prepare(p->db,
+                               "SELECT 1 FROM model_versions WHERE model_id = ?1 AND version = ?2",
+                               &st)) != HOPS_OK)
         goto out;
     sqlite3_bind_int64(st, 1, mid);
     sqlite3_bind_int64(st, 2, version);
@@ -80,9 +80,9 @@ hops_status hops_model_label_set(hops_project *p, const char *name, int64_t vers
     sqlite3_finalize(st);
     st = NULL;
     if (src != SQLITE_ROW) {
-        rc = src == SQLITE_DONE ? hops__error(HOPS_ENOTFOUND, "model '%s' has no version %" PRId64,
-                                              name, version)
-                                : hops__db_error(p->db, src, "model version lookup");
+        rc = src == SQLITE_DONE
+                 ? hops__error(HOPS_ENOTFOUND, "model '%s' has no version %" PRId64, name, version)
+                 : hops__db_error(p->db, src, "model version lookup");
         goto out;
     }
     if ((rc = hops__db_prepare(p->db,

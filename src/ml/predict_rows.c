@@ -9,7 +9,10 @@
 
 #include "ml.h"
 
-size_t hops_model_n_features(const hops_model *m) { return m ? m->n_features : 0; }
+size_t hops_model_n_features(const hops_model *m)
+{
+    return m ? m->n_features : 0;
+}
 
 const char *hops_model_feature_name(const hops_model *m, size_t i)
 {
@@ -21,7 +24,10 @@ int hops_model_feature_is_categorical(const hops_model *m, size_t i)
     return m && i < m->n_features ? m->features[i].categorical != 0 : 0;
 }
 
-size_t hops_model_n_inputs(const hops_model *m) { return m ? m->n_inputs : 0; }
+size_t hops_model_n_inputs(const hops_model *m)
+{
+    return m ? m->n_inputs : 0;
+}
 
 size_t hops_model_n_classes(const hops_model *m)
 {
@@ -33,7 +39,10 @@ const char *hops_model_class_name(const hops_model *m, size_t i)
     return m && m->task == ML_CLASSIFICATION && i < m->n_classes ? m->classes[i] : NULL;
 }
 
-const char *hops_model_label(const hops_model *m) { return m ? m->label : NULL; }
+const char *hops_model_label(const hops_model *m)
+{
+    return m ? m->label : NULL;
+}
 
 /* The shortest decimal text of V that reads back as V ("3", "0.1"). */
 static void shortest(double v, char *out, size_t n)
@@ -67,8 +76,8 @@ hops_status hops_model_encode_row(const hops_model *m, const hops_feature_value 
         }
         double d = 0;
         if (v->kind == HOPS_VALUE_NULL)
-            return hops__error(HOPS_EINVAL, "feature '%s' is null; it is numeric and needs a number",
-                               f->name);
+            return hops__error(HOPS_EINVAL,
+                               "feature '%s' is null; it is numeric and needs a number", f->name);
         if (v->kind == HOPS_VALUE_TEXT) {
             int kind = hops__ml_number(v->text, &d);
             if (kind != 1)

@@ -34,7 +34,6 @@ struct srv_batcher {
     srv_slot *slot;
 };
 
-
 static void deadline(struct timespec *ts, long us)
 {
     clock_gettime(CLOCK_MONOTONIC, ts);
@@ -135,8 +134,7 @@ static void *batch_main(void *arg)
         const hops_model *m = b->head->m;
         struct timespec ts;
         deadline(&ts, b->timeout_us);
-        while (!b->stop && keep_waiting(b, m) &&
-               pthread_cond_timedwait(&b->work, &b->mu, &ts) == 0)
+        while (!b->stop && keep_waiting(b, m) && pthread_cond_timedwait(&b->work, &b->mu, &ts) == 0)
             ;
         size_t rows;
         job *jobs = take(b, &rows);

@@ -128,7 +128,8 @@ static enum MHD_Result error(srv_http *h, struct MHD_Connection *c, conn_ctx *ct
 /* Constant-time comparison of the Authorization header. */
 static int auth_ok(const srv_http *h, struct MHD_Connection *c)
 {
-    const char *got = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *got =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     size_t n = strlen(h->auth), m = got ? strlen(got) : 0;
     unsigned char diff = (unsigned char)(n != m);
     for (size_t i = 0; i < n; i++)
@@ -163,11 +164,11 @@ static char *metadata_body(const char *name, const srv_loaded *l, const srv_snap
     snprintf(v, sizeof v, "%" PRId64, l->version);
     for (size_t f = 0; f < hops_model_n_features(m); f++) {
         const char *fname = hops_model_feature_name(m, f);
-        json_object_set_new(inputs, fname,
-                            json_pack("{s:s, s:s, s:{s:[{s:s}]}}", "name", fname, "dtype",
-                                      hops_model_feature_is_categorical(m, f) ? "DT_STRING"
-                                                                              : "DT_FLOAT",
-                                      "tensor_shape", "dim", "size", "-1"));
+        json_object_set_new(
+            inputs, fname,
+            json_pack("{s:s, s:s, s:{s:[{s:s}]}}", "name", fname, "dtype",
+                      hops_model_feature_is_categorical(m, f) ? "DT_STRING" : "DT_FLOAT",
+                      "tensor_shape", "dim", "size", "-1"));
     }
     if (k) {
         json_t *classes = json_array();
@@ -177,9 +178,9 @@ static char *metadata_body(const char *name, const srv_loaded *l, const srv_snap
                             json_pack("{s:s, s:s, s:o}", "name", "classes", "dtype", "DT_STRING",
                                       "values", classes));
         json_object_set_new(outputs, "scores",
-                            json_pack("{s:s, s:s, s:{s:[{s:s},{s:I}]}}", "name", "scores",
-                                      "dtype", "DT_FLOAT", "tensor_shape", "dim", "size", "-1",
-                                      "size", (json_int_t)k));
+                            json_pack("{s:s, s:s, s:{s:[{s:s},{s:I}]}}", "name", "scores", "dtype",
+                                      "DT_FLOAT", "tensor_shape", "dim", "size", "-1", "size",
+                                      (json_int_t)k));
     } else {
         json_object_set_new(outputs, "outputs",
                             json_pack("{s:s, s:s}", "name", "outputs", "dtype", "DT_FLOAT"));
@@ -195,8 +196,7 @@ static char *metadata_body(const char *name, const srv_loaded *l, const srv_snap
         name, "signature_name", "", "version", v, "metadata", "signature_def", "signature_def",
         "serving_default", "inputs", inputs, "outputs", outputs, "method_name",
         k ? "tensorflow/serving/classify" : "tensorflow/serving/regress", "inputs_encoded",
-        (json_int_t)hops_model_n_inputs(m), "labels", labels, "model",
-        hdr ? hdr : json_null());
+        (json_int_t)hops_model_n_inputs(m), "labels", labels, "model", hdr ? hdr : json_null());
     char *text = doc ? hops__json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     return text;
@@ -208,9 +208,9 @@ static void log_inference(srv_http *h, const rest_route *r, int64_t version, con
                           const char *response)
 {
     static const char *const verbs[] = {"predict", "classify", "regress"};
-    json_t *head = json_pack("{s:s, s:I, s:s, s:f}", "model", r->name, "version",
-                             (json_int_t)version, "verb", verbs[r->kind], "time",
-                             hops__wall_time());
+    json_t *head =
+        json_pack("{s:s, s:I, s:s, s:f}", "model", r->name, "version", (json_int_t)version, "verb",
+                  verbs[r->kind], "time", hops__wall_time());
     char *text = head ? hops__json_dumps(head, JSON_COMPACT) : NULL;
     json_decref(head);
     if (!text)
@@ -253,8 +253,8 @@ static enum MHD_Result handle(srv_http *h, struct MHD_Connection *c, conn_ctx *c
     }
     switch (r.kind) {
     case REST_HEALTH:
-        return answer(h, c, ctx, 200, hops__strdup("{\"status\":\"ok\"}"), "application/json",
-                      NULL, 0);
+        return answer(h, c, ctx, 200, hops__strdup("{\"status\":\"ok\"}"), "application/json", NULL,
+                      0);
     case REST_READY:
         if (atomic_load(&h->stopping) || !hops__models_ready(h->ms))
             return error(h, c, ctx, 503, "not ready", NULL, 0);
@@ -313,9 +313,8 @@ static enum MHD_Result handle(srv_http *h, struct MHD_Connection *c, conn_ctx *c
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     srv_http *h = cls;
     conn_ctx *ctx = *con_cls;
@@ -400,8 +399,7 @@ hops_status hops__http_start(srv_http **out, const hops_serve_options *o, int fd
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(o->request_timeout_s > 0 ? o->request_timeout_s : 30),
         MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
     if (!h->d) {
         rc = hops__error(HOPS_EIO, "the HTTP server did not start on port %d", h->port);
         goto fail;
@@ -418,7 +416,10 @@ fail:
     return rc;
 }
 
-int hops__http_port(const srv_http *h) { return h->port; }
+int hops__http_port(const srv_http *h)
+{
+    return h->port;
+}
 
 void hops__http_stop(srv_http *h, int grace_s)
 {

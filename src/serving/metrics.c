@@ -10,15 +10,14 @@
 
 #include "serving_internal.h"
 
-static const double lat_bounds[SRV_LAT_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                   0.005,  0.01,    0.025,  0.05,  0.1,
-                                                   0.25,   0.5,     1,      2.5,   10};
+static const double lat_bounds[SRV_LAT_BUCKETS] = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
 static const double batch_bounds[SRV_BATCH_BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 1024};
 
 srv_shm *hops__shm_new(void)
 {
-    void *p = mmap(NULL, sizeof(srv_shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
-                   0);
+    void *p =
+        mmap(NULL, sizeof(srv_shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : (srv_shm *)p; /* zeroed by the kernel */
 }
 
@@ -198,7 +197,7 @@ char *hops__metrics_text(const srv_shm *shm)
                      "(down) by the autoscaler.\n# TYPE hops_serving_autoscale_total counter\n"
                      "hops_serving_autoscale_total{direction=\"up\"} %llu\n"
                      "hops_serving_autoscale_total{direction=\"down\"} %llu\n",
-                     atomic_load(&shm->workers), in_flight, swaps,
-                     atomic_load(&shm->autoscale_up), atomic_load(&shm->autoscale_down));
+                     atomic_load(&shm->workers), in_flight, swaps, atomic_load(&shm->autoscale_up),
+                     atomic_load(&shm->autoscale_down));
     return hops__buf_detach(&b);
 }

@@ -110,8 +110,8 @@ static hops_status base_path_versions(const char *dir, int64_t **out, size_t *n)
     *out = NULL;
     *n = 0;
     if (!d)
-        return hops__error(errno == ENOENT ? HOPS_ENOTFOUND : HOPS_EIO,
-                           "model base path %s: %s", dir, strerror(errno));
+        return hops__error(errno == ENOENT ? HOPS_ENOTFOUND : HOPS_EIO, "model base path %s: %s",
+                           dir, strerror(errno));
     while ((e = readdir(d))) {
         int64_t v = 0;
         const char *c = e->d_name;
@@ -147,7 +147,8 @@ static hops_status registry_versions(hops_project *p, const char *name, int64_t 
         return rc;
     arr = json_loads(text, 0, NULL);
     hops_free(text);
-    json_array_foreach(arr, i, v) add_version(out, n, json_integer_value(json_object_get(v, "version")));
+    json_array_foreach(arr, i, v)
+        add_version(out, n, json_integer_value(json_object_get(v, "version")));
     json_decref(arr);
     if ((rc = hops_model_labels_json(p, name, &text)) != HOPS_OK)
         return rc;
@@ -328,8 +329,7 @@ static hops_status refresh(srv_models *ms, srv_model *md, int initial)
         l->m = m;
         s->v[s->n++] = l;
         if (!initial)
-            hops_log(HOPS_LOG_INFO, "serve: loaded model %s version %" PRId64, md->name,
-                     w.v[i]);
+            hops_log(HOPS_LOG_INFO, "serve: loaded model %s version %" PRId64, md->name, w.v[i]);
     }
     rc = HOPS_OK;
     /* The labels move to the snapshot (only those with a loaded version). */
@@ -401,7 +401,10 @@ hops_status hops__models_open(srv_models **out, const hops_serve_options *o)
     return HOPS_OK;
 }
 
-void hops__models_set_swap_counter(srv_models *ms, atomic_ullong *swaps) { ms->swaps = swaps; }
+void hops__models_set_swap_counter(srv_models *ms, atomic_ullong *swaps)
+{
+    ms->swaps = swaps;
+}
 
 static void *watch_main(void *arg)
 {
@@ -503,7 +506,10 @@ int hops__models_ready(srv_models *ms)
     return 1;
 }
 
-size_t hops__models_count(const srv_models *ms) { return ms->n; }
+size_t hops__models_count(const srv_models *ms)
+{
+    return ms->n;
+}
 
 const char *hops__models_name(const srv_models *ms, size_t i)
 {

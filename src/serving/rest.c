@@ -106,8 +106,7 @@ int hops__rest_route(const char *method, const char *url, rest_route *r, char *e
     }
     if (*p == '\0' || strcmp(p, "/metadata") == 0) {
         if (!get)
-            return fail(err, errlen, 405, "model status and metadata take GET, not %.20s",
-                        method);
+            return fail(err, errlen, 405, "model status and metadata take GET, not %.20s", method);
         r->kind = *p ? REST_METADATA : REST_STATUS;
         return 0;
     }
@@ -239,8 +238,8 @@ static int any_row(decoder *dc, size_t row, const json_t *j, const json_t *conte
         return named_row(dc, row, j, context, x);
     if (json_is_array(j) && !context)
         return vector_row(dc, row, j, x);
-    return fail(dc->err, dc->errlen, 400,
-                "row %zu is a %s; a row is an object of named features%s", row,
+    return fail(dc->err, dc->errlen, 400, "row %zu is a %s; a row is an object of named features%s",
+                row,
                 json_is_array(j)    ? "list"
                 : json_is_string(j) ? "string"
                 : json_is_number(j) ? "number"
@@ -302,8 +301,7 @@ static int columns(decoder *dc, rest_input *in, const json_t *obj)
     for (size_t i = 0; i < n; i++) {
         for (size_t f = 0; f < dc->nf; f++) {
             const json_t *col = json_object_get(obj, hops_model_feature_name(dc->m, f));
-            if ((st = feature_value(dc, f, col ? json_array_get(col, i) : NULL, &dc->vals[f])) !=
-                0)
+            if ((st = feature_value(dc, f, col ? json_array_get(col, i) : NULL, &dc->vals[f])) != 0)
                 return row_error(dc, i, st);
         }
         if ((st = encode_values(dc, i, in->x + i * dc->d)) != 0)
@@ -375,8 +373,7 @@ int hops__rest_decode(const char *body, size_t len, rest_kind kind, const hops_m
                       "missing \"instances\" (rows) or \"inputs\" (columns) in the body");
         in->columnar = inputs != NULL;
     } else {
-        const json_t *ex = json_object_get(doc, "examples"),
-                     *ctx = json_object_get(doc, "context");
+        const json_t *ex = json_object_get(doc, "examples"), *ctx = json_object_get(doc, "context");
         if (ctx && !json_is_object(ctx))
             st = fail(err, errlen, 400, "\"context\" must be an object of features");
         else if (!ex)
@@ -432,7 +429,8 @@ char *hops__rest_encode(rest_kind kind, int columnar, const hops_model *m, const
     if (kind == REST_PREDICT && columnar && k) {
         json_t *cls = json_array(), *sc = json_array();
         for (size_t i = 0; i < n; i++) {
-            json_array_append_new(cls, json_string(hops_model_class_name(m, argmax(pred + i * k, k))));
+            json_array_append_new(cls,
+                                  json_string(hops_model_class_name(m, argmax(pred + i * k, k))));
             json_array_append_new(sc, scores(pred + i * k, k));
         }
         json_decref(list);
@@ -455,9 +453,8 @@ char *hops__rest_encode(rest_kind kind, int columnar, const hops_model *m, const
             json_array_append_new(list, row);
         }
     }
-    json_object_set_new(doc, kind == REST_PREDICT ? (columnar ? "outputs" : "predictions")
-                                                  : "results",
-                        list);
+    json_object_set_new(
+        doc, kind == REST_PREDICT ? (columnar ? "outputs" : "predictions") : "results", list);
     /* Nine significant digits: every float a model computes reads back
      * exactly (the scores and values come from float32 arithmetic), with
      * one printf per number instead of a search for the shortest form. */

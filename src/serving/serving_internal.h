@@ -32,8 +32,8 @@ typedef enum {
 typedef struct {
     rest_kind kind;
     char name[SRV_NAME_MAX + 1];
-    int64_t version;                /* 0: none given */
-    char label[SRV_NAME_MAX + 1];   /* "": none given */
+    int64_t version;              /* 0: none given */
+    char label[SRV_NAME_MAX + 1]; /* "": none given */
 } rest_route;
 
 /* Map METHOD and the (unescaped) URL path to a route. Returns 0, or the HTTP
@@ -42,10 +42,10 @@ typedef struct {
 int hops__rest_route(const char *method, const char *url, rest_route *r, char *err, size_t errlen);
 
 typedef struct {
-    size_t n;      /* rows */
-    size_t d;      /* inputs per row */
-    float *x;      /* n x d, owned (free) */
-    int columnar;  /* the request used "inputs": answer "outputs" */
+    size_t n;     /* rows */
+    size_t d;     /* inputs per row */
+    float *x;     /* n x d, owned (free) */
+    int columnar; /* the request used "inputs": answer "outputs" */
 } rest_input;
 
 /* Decode a :predict / :classify / :regress body for model M into rows of
@@ -98,8 +98,8 @@ srv_snapshot *hops__models_acquire(srv_models *ms, const char *name);
 void hops__snapshot_release(srv_snapshot *s);
 /* Pick the version a route asks for: its version, its label's version, or
  * the newest. NULL with an HTTP status (404) and message when none. */
-srv_loaded *hops__snapshot_pick(const srv_snapshot *s, const rest_route *r, int *status,
-                                char *err, size_t errlen);
+srv_loaded *hops__snapshot_pick(const srv_snapshot *s, const rest_route *r, int *status, char *err,
+                                size_t errlen);
 /* 1 when every model has a version loaded. */
 int hops__models_ready(srv_models *ms);
 /* Count swaps into SWAPS (a metrics counter). */

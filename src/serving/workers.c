@@ -147,7 +147,10 @@ hops_status hops_server_start(hops_server **out, const hops_serve_options *o)
     return HOPS_OK;
 }
 
-int hops_server_port(const hops_server *s) { return s ? hops__http_port(s->http) : 0; }
+int hops_server_port(const hops_server *s)
+{
+    return s ? hops__http_port(s->http) : 0;
+}
 
 void hops_server_stop(hops_server *s)
 {
@@ -161,8 +164,8 @@ void hops_server_stop(hops_server *s)
 /* ---- the supervisor ---- */
 
 typedef struct {
-    pid_t pid;          /* 0: none in this slot */
-    int retiring;       /* sent SIGTERM by the autoscaler */
+    pid_t pid;    /* 0: none in this slot */
+    int retiring; /* sent SIGTERM by the autoscaler */
     unsigned long long demand_ns;
     unsigned long long lat_count, lat_sum_ns;
 } worker;
@@ -333,9 +336,10 @@ hops_status hops_serve_run(const hops_serve_options *o, void (*on_ready)(int por
             for (size_t i = 0; i < max; i++)
                 if (w[i].pid == dead) {
                     if (!w[i].retiring)
-                        hops_log(HOPS_LOG_WARN, "serve: worker %zu (pid %d) died (%s %d); "
-                                 "starting another", i, (int)dead,
-                                 WIFSIGNALED(status) ? "signal" : "exit",
+                        hops_log(HOPS_LOG_WARN,
+                                 "serve: worker %zu (pid %d) died (%s %d); "
+                                 "starting another",
+                                 i, (int)dead, WIFSIGNALED(status) ? "signal" : "exit",
                                  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
                     atomic_store(&shm->slots[i].pid, 0);
                     atomic_store(&shm->slots[i].in_flight, 0);

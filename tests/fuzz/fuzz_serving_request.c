@@ -97,8 +97,8 @@ static void body(const hops_model *m, rest_kind kind, const uint8_t *data, size_
     FUZZ_CHECK(text, "encode");
     json_t *doc = json_loads(text, 0, NULL);
     FUZZ_CHECK(doc, "the answer is not JSON: %s", text);
-    json_t *list = json_object_get(doc, kind == REST_PREDICT ? (in.columnar ? "outputs" : "predictions")
-                                                             : "results");
+    json_t *list = json_object_get(
+        doc, kind == REST_PREDICT ? (in.columnar ? "outputs" : "predictions") : "results");
     if (json_is_object(list))
         list = json_object_get(list, "classes");
     FUZZ_CHECK(json_array_size(list) == in.n, "%zu results for %zu rows", json_array_size(list),

@@ -120,8 +120,7 @@ static void decode_bad(const hops_model *m, rest_kind kind, const char *body, co
 }
 
 /* The rows a model's own encodings give for raw values. */
-static void expect_row(const hops_model *m, const float *x, double x1, double x2,
-                       const char *color)
+static void expect_row(const hops_model *m, const float *x, double x1, double x2, const char *color)
 {
     hops_feature_value v[3];
     float want[16];
@@ -191,7 +190,8 @@ static void test_decode_forms(void **state)
     expect_row(cls, in.x, 1, 7, "green");
     expect_row(cls, in.x + d, 2, 3, "red");
     hops__rest_input_free(&in);
-    in = decode_ok(reg, REST_REGRESS, "{\"examples\": [{\"x1\": 1, \"x2\": 2, \"color\": \"red\"}]}");
+    in = decode_ok(reg, REST_REGRESS,
+                   "{\"examples\": [{\"x1\": 1, \"x2\": 2, \"color\": \"red\"}]}");
     assert_int_equal(in.n, 1);
     hops__rest_input_free(&in);
 }
@@ -258,8 +258,8 @@ static void test_encode(void **state)
     const char *c0 = json_string_value(json_object_get(json_array_get(pred, 0), "classes"));
     /* The class with the larger probability, named as the model names it. */
     assert_string_equal(c0, hops_model_class_name(cls, 1));
-    assert_true(json_real_value(json_array_get(
-                    json_object_get(json_array_get(pred, 1), "scores"), 0)) == 0.9);
+    assert_true(json_real_value(
+                    json_array_get(json_object_get(json_array_get(pred, 1), "scores"), 0)) == 0.9);
     json_decref(doc);
     free(text);
 

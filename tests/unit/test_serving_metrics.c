@@ -65,8 +65,8 @@ static void test_metrics(void **state)
     assert_int_equal(value_of(text, "hops_serving_request_duration_seconds_count "), 15001);
     assert_int_equal(value_of(text, "hops_serving_request_duration_seconds_bucket{le=\"0.0001\"} "),
                      0);
-    assert_int_equal(
-        value_of(text, "hops_serving_request_duration_seconds_bucket{le=\"0.0005\"} "), 15000);
+    assert_int_equal(value_of(text, "hops_serving_request_duration_seconds_bucket{le=\"0.0005\"} "),
+                     15000);
     assert_int_equal(value_of(text, "hops_serving_request_duration_seconds_bucket{le=\"+Inf\"} "),
                      15001);
     assert_int_equal(value_of(text, "hops_serving_batch_size_bucket{le=\"1\"} "), 1);
