@@ -286,6 +286,11 @@ hops_status hops_serve_run(const hops_serve_options *o, void (*on_ready)(int por
         return rc;
     if (stop_pipe[0] < 0 && pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         return hops__error(HOPS_EIO, "pipe: %s", strerror(errno));
+    {
+        char junk[64]; /* a stop asked for before this run does not end it */
+        while (read(stop_pipe[0], junk, sizeof junk) > 0)
+            ;
+    }
     autoscale = o->autoscale_max > 0;
     if (!autoscale && o->workers <= 1) {
         hops_server *s;
