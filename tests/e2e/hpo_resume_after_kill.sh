@@ -23,9 +23,12 @@ expect_code 0 "$HOPS" hpo run full.json --slots cpu=1 -q -- sh "$T/trial.sh"
 "$HOPS" hpo run cut.json --slots cpu=1 -q -- sh "$T/trial.sh" 2>cut.err &
 PID=$!
 told() { sqlite3 .hops/hops.db "SELECT count(*) FROM hpo_trials WHERE tell_seq IS NOT NULL AND hpo_id = (SELECT h.id FROM hpo h JOIN experiments e ON e.id = h.experiment_id WHERE e.name = 'cut')" 2>/dev/null || echo 0; }
+running() { sqlite3 .hops/hops.db "SELECT count(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = 'cut' AND r.state = 'RUNNING'" 2>/dev/null || echo 0; }
 i=0
-while [ "$(told)" -lt 7 ]; do
-    i=$((i + 1)); [ $i -lt 300 ] || fail "the search made no progress"; sleep 0.05
+# Kill while a trial runs (after the 7th told): between two trials there is
+# nothing to rerun, and a loaded host can stretch that gap.
+while [ "$(told)" -lt 7 ] || [ "$(running)" -lt 1 ]; do
+    i=$((i + 1)); [ $i -lt 600 ] || fail "the search made no progress"; sleep 0.02
 done
 kill -9 $PID
 wait $PID 2>/dev/null || true
