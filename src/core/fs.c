@@ -60,7 +60,29 @@ hops_status hops__outfile_open(hops_outfile *of, const char *path)
     memset(of, 0, sizeof *of);
     if (!(of->path = hops__strdup(path)))
         return hops__error(HOPS_ENOMEM, "out of memory");
-    if (hops__is_special_file(path)) { /* /dev/null, /dev/stdout, a pipe: in place */
+    /* Our own standard output or error: write through the descriptor we
+     * have, which shares its file offset with the shell's redirection.
+     * Opening /dev/stdout again would truncate a file it was redirected to,
+     * and write over what is in it from offset 0. */
+    int std = strcmp(path, "/dev/stdout") == 0 || strcmp(path, "/dev/fd/1") == 0 ||
+                      strcmp(path, "/proc/self/fd/1") == 0
+                  ? 1
+              : strcmp(path, "/dev/stderr") == 0 || strcmp(path, "/dev/fd/2") == 0 ||
+                      strcmp(path, "/proc/self/fd/2") == 0
+                  ? 2
+                  : -1;
+    if (std >= 0) {
+        int dfd = fcntl(std, F_DUPFD_CLOEXEC, 3);
+        if (dfd < 0 || !(of->f = fdopen(dfd, "w"))) {
+            hops_status rc = hops__error(HOPS_EIO, "cannot write to '%s': %s", path, strerror(errno));
+            if (dfd >= 0)
+                close(dfd);
+            hops__outfile_abort(of);
+            return rc;
+        }
+        return HOPS_OK;
+    }
+    if (hops__is_special_file(path)) { /* /dev/null, a pipe, a link: in place */
         if (!(of->f = fopen(path, "we"))) {
             hops_status rc = hops__error(HOPS_EIO, "cannot open '%s': %s", path, strerror(errno));
             hops__outfile_abort(of);

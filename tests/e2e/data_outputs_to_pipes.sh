@@ -37,3 +37,15 @@ ok "schema, quarantine and report write into FIFOs"
 expect_code 0 "$HOPS" data transform "$IN" -o /dev/stdout --select id,age
 head -1 "$T/out" | grep -q '^id,age$' || fail "transform -o /dev/stdout"
 ok "-o /dev/stdout writes to standard output"
+
+# Standard output redirected to a file that already holds lines: the data is
+# written after them through our own descriptor, never by reopening
+# /dev/stdout (which would truncate the file and write over its start).
+{ echo "first line"; "$HOPS" data transform "$IN" -o - --filter 'age > 30' 2>/dev/null; echo "last line"; } >log.txt
+[ "$(head -1 log.txt)" = "first line" ] || fail "the lines before the data were lost: $(head -2 log.txt)"
+[ "$(tail -1 log.txt)" = "last line" ] || fail "the lines after the data were lost"
+sed -n 2p log.txt | grep -q '^id,age,country' || fail "the data does not follow the first line"
+{ echo "first line"; "$HOPS" data transform "$IN" -o /dev/stdout --filter 'age > 30' 2>/dev/null; } >>log.txt
+[ "$(head -1 log.txt)" = "first line" ] && [ "$(grep -c '^first line$' log.txt)" = 2 ] ||
+    fail "-o /dev/stdout into an appended file overwrote it"
+ok "-o - and -o /dev/stdout into a redirected file append after what is there"

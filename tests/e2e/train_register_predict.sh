@@ -81,6 +81,10 @@ ok "versions 1..3, list, show, best, export"
 expect_code 0 "$HOPS" predict --model flowers:1 --data unlabeled.csv -o pred.csv
 head -1 pred.csv | grep -qx "prediction,p_setosa,p_versicolor,p_virginica" || fail "header: $(head -1 pred.csv)"
 assert_eq "$(($(wc -l <pred.csv) - 1))" 5
+{ echo "before"; "$HOPS" predict --model flowers:1 --data unlabeled.csv; echo "after"; } >pred_log.txt
+[ "$(head -1 pred_log.txt)" = before ] && [ "$(tail -1 pred_log.txt)" = after ] ||
+    fail "predictions on a redirected stdout wrote over the lines around them"
+sed -n 2p pred_log.txt | grep -qx "prediction,p_setosa,p_versicolor,p_virginica" || fail "no header after 'before'"
 expect_code 0 "$HOPS" predict --model flowers --data unlabeled.csv --json
 "$PY" -c "
 import json
