@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <netinet/in.h>
+
 #include "core/core.h"
 #include "hops/collective.h"
 
@@ -41,6 +43,15 @@ struct hops_comm {
     size_t slot_bytes;
     unsigned parity; /* which buffer set the next slice uses */
 };
+
+/* "host:port" (a name or an IPv4 address) into *OUT (and *PORT, may be
+ * NULL); errors name WHAT. */
+hops_status hops__parse_host_port(const char *spec, const char *what, struct sockaddr_in *out,
+                                  int *port);
+/* Connect to ADDR, retrying while nobody listens yet, until DEADLINE
+ * (monotonic); *OUT non-blocking with TCP_NODELAY. Errors name WHAT. */
+hops_status hops__connect_retry(const struct sockaddr_in *addr, double deadline, int *out,
+                                const char *what);
 
 /* dst[i] = op(dst[i], src[i]) for N values of type T (SUM for MEAN). */
 void hops__reduce(void *dst, const void *src, size_t n, hops_dtype t, hops_reduce_op op);

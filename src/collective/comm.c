@@ -182,8 +182,8 @@ static hops_status accept_one(int lfd, double deadline, int *out, struct sockadd
 }
 
 /* Connect to ADDR (retrying while nobody listens yet) until DEADLINE. */
-static hops_status connect_to(const struct sockaddr_in *addr, double deadline, int *out,
-                              const char *what)
+hops_status hops__connect_retry(const struct sockaddr_in *addr, double deadline, int *out,
+                                const char *what)
 {
     for (;;) {
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
@@ -217,17 +217,16 @@ static void read_boot_id(char *out, size_t n)
     out[strcspn(out, "\n")] = '\0';
 }
 
-/* "host:port" into an IPv4 address. */
-static hops_status parse_rendezvous(const char *spec, struct sockaddr_in *out, int *port)
+hops_status hops__parse_host_port(const char *spec, const char *what, struct sockaddr_in *out,
+                                  int *port)
 {
     const char *colon = spec ? strrchr(spec, ':') : NULL;
     char host[256], *end;
     if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof host)
-        return hops__error(HOPS_EINVAL, "rendezvous '%s': expected HOST:PORT (HOPS_RENDEZVOUS)",
-                           spec ? spec : "");
+        return hops__error(HOPS_EINVAL, "%s '%s': expected HOST:PORT", what, spec ? spec : "");
     long p = strtol(colon + 1, &end, 10);
     if (!colon[1] || *end || p < 1 || p > 65535)
-        return hops__error(HOPS_EINVAL, "rendezvous '%s': the port must be 1 to 65535", spec);
+        return hops__error(HOPS_EINVAL, "%s '%s': the port must be 1 to 65535", what, spec);
     memcpy(host, spec, (size_t)(colon - spec));
     host[colon - spec] = '\0';
     struct addrinfo hints, *res = NULL;
@@ -236,11 +235,12 @@ static hops_status parse_rendezvous(const char *spec, struct sockaddr_in *out, i
     hints.ai_socktype = SOCK_STREAM;
     int e = getaddrinfo(host, NULL, &hints, &res);
     if (e != 0 || !res)
-        return hops__error(HOPS_EINVAL, "rendezvous host '%s': %s", host, gai_strerror(e));
+        return hops__error(HOPS_EINVAL, "%s host '%s': %s", what, host, gai_strerror(e));
     memcpy(out, res->ai_addr, sizeof *out);
     freeaddrinfo(res);
     out->sin_port = htons((uint16_t)p);
-    *port = (int)p;
+    if (port)
+        *port = (int)p;
     return HOPS_OK;
 }
 
@@ -374,7 +374,7 @@ static hops_status peer_join(hops_comm *c, const struct sockaddr_in *rv, int rin
     peer_addr *addrs = calloc((size_t)c->size, sizeof *addrs);
     if (!addrs)
         return hops__error(HOPS_ENOMEM, "out of memory");
-    if ((rc = connect_to(rv, deadline, &fd, what)) != HOPS_OK ||
+    if ((rc = hops__connect_retry(rv, deadline, &fd, what)) != HOPS_OK ||
         (rc = io_full(fd, &h, sizeof h, 1, deadline, what)) != HOPS_OK ||
         (rc = io_full(fd, &reply, sizeof reply, 0, deadline, what)) != HOPS_OK ||
         (rc = io_full(fd, addrs, (size_t)c->size * sizeof *addrs, 0, deadline, what)) != HOPS_OK)
@@ -417,7 +417,7 @@ static hops_status ring_connect(hops_comm *c, int ring_lfd, const peer_addr *add
     a.sin_addr.s_addr = addrs[next].ip ? addrs[next].ip : rv->sin_addr.s_addr;
     a.sin_port = htons((uint16_t)ntohl(addrs[next].port));
     snprintf(what, sizeof what, "ring: connecting to rank %d", next);
-    if ((rc = connect_to(&a, deadline, &c->next_fd, what)) != HOPS_OK)
+    if ((rc = hops__connect_retry(&a, deadline, &c->next_fd, what)) != HOPS_OK)
         return rc;
     uint32_t me = (uint32_t)c->rank, them = 0;
     if ((rc = io_full(c->next_fd, &me, sizeof me, 1, deadline, what)) != HOPS_OK)
@@ -481,7 +481,7 @@ hops_status hops_comm_open(hops_comm **out, const hops_comm_options *o)
         return HOPS_OK;
     }
     const char *spec = o->rendezvous ? o->rendezvous : getenv("HOPS_RENDEZVOUS");
-    if ((rc = parse_rendezvous(spec, &rv, &rv_port)) != HOPS_OK)
+    if ((rc = hops__parse_host_port(spec, "rendezvous (HOPS_RENDEZVOUS)", &rv, &rv_port)) != HOPS_OK)
         goto fail;
     double deadline = hops__mono_time() + c->timeout;
     if ((ring_lfd = listen_on(0, &ring_port)) < 0) {

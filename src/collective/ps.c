@@ -404,37 +404,13 @@ int hops_ps_sync(const hops_ps *ps) { return ps->sync; }
 
 static hops_status connect_addr(const char *addr, double timeout, int *out)
 {
-    const char *colon = strrchr(addr, ':');
-    char host[256];
-    if (!colon || (size_t)(colon - addr) >= sizeof host)
-        return hops__error(HOPS_EINVAL, "parameter server address '%s': expected host:port", addr);
-    memcpy(host, addr, (size_t)(colon - addr));
-    host[colon - addr] = '\0';
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || !res)
-        return hops__error(HOPS_EINVAL, "parameter server '%s': unknown host", addr);
-    double deadline = hops__mono_time() + timeout;
-    for (;;) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-        if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) == 0) {
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            freeaddrinfo(res);
-            *out = fd;
-            return HOPS_OK;
-        }
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        if (hops__mono_time() > deadline || (e != ECONNREFUSED && e != EINTR)) {
-            freeaddrinfo(res);
-            return hops__error(e == ECONNREFUSED ? HOPS_ETIMEDOUT : HOPS_EIO,
-                               "cannot reach the parameter server at %s: %s", addr, strerror(e));
-        }
-        usleep(20000); /* the server is starting: a connect retry, not a poll loop */
-    }
+    struct sockaddr_in a;
+    char what[300];
+    hops_status rc = hops__parse_host_port(addr, "parameter server", &a, NULL);
+    if (rc != HOPS_OK)
+        return rc;
+    snprintf(what, sizeof what, "parameter server %s", addr);
+    return hops__connect_retry(&a, hops__mono_time() + timeout, out, what);
 }
 
 hops_status hops_ps_connect(hops_ps **out, const char *const *addrs, size_t n_servers, int worker,
