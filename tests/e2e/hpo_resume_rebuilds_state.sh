@@ -10,7 +10,7 @@ budget=4
 for a in "$@"; do case $a in --x=*) x=${a#--x=} ;; --budget=*) budget=${a#--budget=} asha=1 ;; esac; done
 # Weak ASHA trials take a while to their first heartbeat: the driver is
 # killed while one runs, so that it is decided after the resume.
-[ -n "${asha:-}" ] && [ "$x" -lt 5 ] && sleep 0.6
+[ -n "${asha:-}" ] && [ "$x" -lt 5 ] && sleep 2
 i=1
 while [ $i -le "$budget" ]; do
     sleep 0.1
@@ -19,13 +19,16 @@ while [ $i -le "$budget" ]; do
 done
 TRIAL
 told() { sqlite3 .hops/hops.db "SELECT count(*) FROM hpo_trials t JOIN hpo h ON h.id = t.hpo_id JOIN experiments e ON e.id = h.experiment_id WHERE e.name = '$1' AND tell_seq IS NOT NULL" 2>/dev/null || echo 0; }
+running() { sqlite3 .hops/hops.db "SELECT count(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE e.name = '$1' AND r.state = 'RUNNING'" 2>/dev/null || echo 0; }
 # Run SPEC in the background, kill -9 it once N trials are done.
 run_and_kill() {
     "$HOPS" hpo run "$1" --slots cpu=1 -q -- sh "$T/trial.sh" 2>/dev/null &
     pid=$!
     i=0
-    until [ "$(told "$2")" -ge "$3" ]; do
-        i=$((i + 1)); [ $i -lt 300 ] || fail "$2 made no progress"; sleep 0.02
+    # After N tells, and while the next trial runs (a loaded host must not
+    # land the kill between two trials, or after the next one is decided).
+    until [ "$(told "$2")" -ge "$3" ] && [ "$(running "$2")" -ge 1 ]; do
+        i=$((i + 1)); [ $i -lt 1000 ] || fail "$2 made no progress"; sleep 0.02
     done
     kill -9 $pid
     wait $pid 2>/dev/null || true
