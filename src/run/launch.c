@@ -31,19 +31,26 @@
 extern char **environ;
 
 /* One line of a task's output, prefixed, to the run's log (and ours). */
+/* One line of a task's output, prefixed, to the run's log (and ours), in
+ * one write: other tasks write to the same file or pipe (under mpirun and
+ * srun, their wrappers to the same forwarded stream), and a line written in
+ * pieces would interleave with theirs. (A pipe keeps writes of up to
+ * PIPE_BUF bytes whole.) */
 static void put_line(tstream *s, const char *line, size_t n)
 {
-    char prefix[48];
-    int k = snprintf(prefix, sizeof prefix, "%s | ", s->name);
-    struct piece {
-        const void *p;
-        size_t n;
-    } parts[3] = {{prefix, (size_t)k}, {line, n}, {"\n", 1}};
-    for (int i = 0; i < 3; i++) {
-        hops__write_all(s->run_log, parts[i].p, parts[i].n);
-        if (s->tee_fd >= 0)
-            hops__write_all(s->tee_fd, parts[i].p, parts[i].n);
-    }
+    char stack[4096], *buf = stack;
+    size_t plen = strlen(s->name) + 3, total = plen + n + 1;
+    if (total > sizeof stack && !(buf = malloc(total)))
+        return;
+    memcpy(buf, s->name, plen - 3);
+    memcpy(buf + plen - 3, " | ", 3);
+    memcpy(buf + plen, line, n);
+    buf[plen + n] = '\n';
+    hops__write_all(s->run_log, buf, total);
+    if (s->tee_fd >= 0)
+        hops__write_all(s->tee_fd, buf, total);
+    if (buf != stack)
+        free(buf);
 }
 
 void hops__launch_stream_bytes(tstream *s, const char *data, size_t n)
