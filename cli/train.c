@@ -320,7 +320,6 @@ static int train_rank(hops_train_options *o, const char *path, int quiet, int us
     char *report = NULL;
     const char *run_dir = getenv("HOPS_RUN_DIR"), *type = getenv("HOPS_TASK_TYPE");
     int rc, code = EXIT_OK, rank;
-    const char *role;
     if (use_ps) {
         size_t n = 0;
         const char **addrs = ps_addresses(&cfg, &n);
@@ -352,7 +351,6 @@ static int train_rank(hops_train_options *o, const char *path, int quiet, int us
         }
         o->ps = ps;
         fprintf(stderr, "worker %d of %d, %zu parameter server(s)\n", rank, workers, n);
-        role = "ps";
     } else {
         if ((rc = hops_comm_open(&comm, NULL)) != HOPS_OK)
             return cli_status("train", rc);
@@ -360,9 +358,7 @@ static int train_rank(hops_train_options *o, const char *path, int quiet, int us
         o->comm = comm;
         fprintf(stderr, "rank %d of %d (%s all-reduce)\n", rank, hops_comm_size(comm),
                 hops_comm_backend_name(comm));
-        role = "allreduce";
     }
-    (void)role;
     epoch_ctx ectx = {NULL, quiet, o->epochs ? o->epochs : 200, now()};
     o->run_id = getenv("HOPS_RUN_ID");
     if (rank == 0) {

@@ -48,6 +48,10 @@ struct hops_comm {
  * NULL); errors name WHAT. */
 hops_status hops__parse_host_port(const char *spec, const char *what, struct sockaddr_in *out,
                                   int *port);
+/* Send (WRITING) or receive exactly N bytes on FD (blocking or not) before
+ * DEADLINE (monotonic); errors name WHAT. */
+hops_status hops__io_full(int fd, void *buf, size_t n, int writing, double deadline,
+                          const char *what);
 /* Connect to ADDR, retrying while nobody listens yet, until DEADLINE
  * (monotonic); *OUT non-blocking with TCP_NODELAY. Errors name WHAT. */
 hops_status hops__connect_retry(const struct sockaddr_in *addr, double deadline, int *out,

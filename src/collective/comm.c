@@ -109,8 +109,8 @@ void hops__reduce(void *dst, const void *src, size_t n, hops_dtype t, hops_reduc
 
 /* ---- small socket helpers ---- */
 
-static hops_status io_full(int fd, void *buf, size_t n, int writing, double deadline,
-                           const char *what)
+hops_status hops__io_full(int fd, void *buf, size_t n, int writing, double deadline,
+                          const char *what)
 {
     char *p = buf;
     while (n > 0) {
@@ -128,7 +128,8 @@ static hops_status io_full(int fd, void *buf, size_t n, int writing, double dead
             p += k;
             n -= (size_t)k;
         } else if (k == 0) {
-            return hops__error(HOPS_EIO, "%s: the peer closed the connection", what);
+            return hops__error(HOPS_EIO, "%s: the peer closed the connection (it died or left)",
+                               what);
         } else if (errno != EINTR && errno != EAGAIN) {
             return hops__error(HOPS_EIO, "%s: %s", what, strerror(errno));
         }
@@ -290,7 +291,7 @@ static hops_status rank0_gather(hops_comm *c, int lfd, int ring_port, hops_comm_
         snprintf(what, sizeof what, "rendezvous: waiting for %d more rank(s) of %d", n - got, n);
         if ((rc = accept_one(lfd, deadline, &fd, &peer, what)) != HOPS_OK)
             goto out;
-        if ((rc = io_full(fd, &h, sizeof h, 0, deadline, "rendezvous: a rank's hello")) != HOPS_OK) {
+        if ((rc = hops__io_full(fd, &h, sizeof h, 0, deadline, "rendezvous: a rank's hello")) != HOPS_OK) {
             close(fd);
             goto out;
         }
@@ -327,15 +328,15 @@ static hops_status rank0_gather(hops_comm *c, int lfd, int ring_port, hops_comm_
         (rc = hops__shm_create(c, reply.shm_name, sizeof reply.shm_name)) != HOPS_OK)
         goto out;
     for (int r = 1; r < n; r++) {
-        if ((rc = io_full(fds[r], &reply, sizeof reply, 1, deadline, "rendezvous: answer")) != HOPS_OK ||
-            (rc = io_full(fds[r], addrs, (size_t)n * sizeof *addrs, 1, deadline,
+        if ((rc = hops__io_full(fds[r], &reply, sizeof reply, 1, deadline, "rendezvous: answer")) != HOPS_OK ||
+            (rc = hops__io_full(fds[r], addrs, (size_t)n * sizeof *addrs, 1, deadline,
                           "rendezvous: answer")) != HOPS_OK)
             goto out;
     }
     if (c->backend == HOPS_COMM_SHM) { /* wait until all have mapped it, then unlink */
         for (int r = 1; r < n; r++) {
             char ack;
-            if ((rc = io_full(fds[r], &ack, 1, 0, deadline, "rendezvous: attaching")) != HOPS_OK)
+            if ((rc = hops__io_full(fds[r], &ack, 1, 0, deadline, "rendezvous: attaching")) != HOPS_OK)
                 goto out;
         }
     }
@@ -375,9 +376,9 @@ static hops_status peer_join(hops_comm *c, const struct sockaddr_in *rv, int rin
     if (!addrs)
         return hops__error(HOPS_ENOMEM, "out of memory");
     if ((rc = hops__connect_retry(rv, deadline, &fd, what)) != HOPS_OK ||
-        (rc = io_full(fd, &h, sizeof h, 1, deadline, what)) != HOPS_OK ||
-        (rc = io_full(fd, &reply, sizeof reply, 0, deadline, what)) != HOPS_OK ||
-        (rc = io_full(fd, addrs, (size_t)c->size * sizeof *addrs, 0, deadline, what)) != HOPS_OK)
+        (rc = hops__io_full(fd, &h, sizeof h, 1, deadline, what)) != HOPS_OK ||
+        (rc = hops__io_full(fd, &reply, sizeof reply, 0, deadline, what)) != HOPS_OK ||
+        (rc = hops__io_full(fd, addrs, (size_t)c->size * sizeof *addrs, 0, deadline, what)) != HOPS_OK)
         goto out;
     reply.shm_name[SHM_NAME_LEN - 1] = '\0';
     c->backend = reply.backend == HOPS_COMM_SHM ? HOPS_COMM_SHM : HOPS_COMM_TCP;
@@ -388,7 +389,7 @@ static hops_status peer_join(hops_comm *c, const struct sockaddr_in *rv, int rin
     if (c->backend == HOPS_COMM_SHM) {
         char ack = 1;
         if ((rc = hops__shm_attach(c, reply.shm_name)) != HOPS_OK ||
-            (rc = io_full(fd, &ack, 1, 1, deadline, what)) != HOPS_OK)
+            (rc = hops__io_full(fd, &ack, 1, 1, deadline, what)) != HOPS_OK)
             goto out;
     }
     for (int r = 0; r < c->size; r++)
@@ -420,12 +421,12 @@ static hops_status ring_connect(hops_comm *c, int ring_lfd, const peer_addr *add
     if ((rc = hops__connect_retry(&a, deadline, &c->next_fd, what)) != HOPS_OK)
         return rc;
     uint32_t me = (uint32_t)c->rank, them = 0;
-    if ((rc = io_full(c->next_fd, &me, sizeof me, 1, deadline, what)) != HOPS_OK)
+    if ((rc = hops__io_full(c->next_fd, &me, sizeof me, 1, deadline, what)) != HOPS_OK)
         return rc;
     snprintf(what, sizeof what, "ring: waiting for rank %d to connect", prev);
     struct sockaddr_in peer;
     if ((rc = accept_one(ring_lfd, deadline, &c->prev_fd, &peer, what)) != HOPS_OK ||
-        (rc = io_full(c->prev_fd, &them, sizeof them, 0, deadline, what)) != HOPS_OK)
+        (rc = hops__io_full(c->prev_fd, &them, sizeof them, 0, deadline, what)) != HOPS_OK)
         return rc;
     if ((int)them != prev)
         return hops__error(HOPS_ESTATE, "ring: rank %u connected where rank %d was expected", them,

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -34,43 +33,13 @@ typedef struct {
 
 _Static_assert(sizeof(msg_hdr) == 56, "msg_hdr is sent as is");
 
-/* ---- blocking I/O with a deadline ---- */
-
-static hops_status io_all(int fd, void *buf, size_t n, int writing, double timeout,
-                          const char *who)
-{
-    char *p = buf;
-    double deadline = hops__mono_time() + timeout;
-    while (n > 0) {
-        struct pollfd pfd = {fd, writing ? POLLOUT : POLLIN, 0};
-        double left = deadline - hops__mono_time();
-        if (left <= 0)
-            return hops__error(HOPS_ETIMEDOUT, "%s did not answer within %g s", who, timeout);
-        int pr = poll(&pfd, 1, (int)(left * 1000) + 1);
-        if (pr < 0 && errno != EINTR)
-            return hops__error(HOPS_EIO, "poll: %s", strerror(errno));
-        if (pr <= 0)
-            continue;
-        ssize_t k = writing ? send(fd, p, n, MSG_NOSIGNAL) : recv(fd, p, n, 0);
-        if (k > 0) {
-            p += k;
-            n -= (size_t)k;
-            deadline = hops__mono_time() + timeout; /* progress */
-        } else if (k == 0) {
-            return hops__error(HOPS_EIO, "%s closed the connection (it died or left)", who);
-        } else if (errno != EAGAIN && errno != EINTR) {
-            return hops__error(HOPS_EIO, "%s: %s", who, strerror(errno));
-        }
-    }
-    return HOPS_OK;
-}
-
 static hops_status send_msg(int fd, msg_hdr *h, const float *x, double timeout, const char *who)
 {
     h->magic = PS_MAGIC;
-    hops_status rc = io_all(fd, h, sizeof *h, 1, timeout, who);
+    double deadline = hops__mono_time() + timeout;
+    hops_status rc = hops__io_full(fd, h, sizeof *h, 1, deadline, who);
     if (rc == HOPS_OK && h->n)
-        rc = io_all(fd, (void *)x, (size_t)h->n * sizeof(float), 1, timeout, who);
+        rc = hops__io_full(fd, (void *)x, (size_t)h->n * sizeof(float), 1, deadline, who);
     return rc;
 }
 
@@ -450,12 +419,14 @@ static hops_status receive_params(hops_ps *ps, float *params, double *loss)
         char who[64];
         snprintf(who, sizeof who, "parameter server %zu", s);
         size_t lo = shard_lo(ps, s), n = shard_lo(ps, s + 1) - lo;
-        hops_status rc = io_all(ps->fd[s], &h, sizeof h, 0, ps->timeout, who);
+        double deadline = hops__mono_time() + ps->timeout;
+        hops_status rc = hops__io_full(ps->fd[s], &h, sizeof h, 0, deadline, who);
         if (rc != HOPS_OK)
             return rc;
         if (h.magic != PS_MAGIC || h.type != MSG_PARAMS || h.n != n)
             return hops__error(HOPS_EIO, "%s answered with something unexpected", who);
-        if ((rc = io_all(ps->fd[s], params + lo, n * sizeof(float), 0, ps->timeout, who)) != HOPS_OK)
+        if ((rc = hops__io_full(ps->fd[s], params + lo, n * sizeof(float), 0, deadline, who)) !=
+            HOPS_OK)
             return rc;
         if (s == 0 && loss)
             *loss = h.loss;
