@@ -432,6 +432,16 @@ static void share_grad(share *sh)
     }
 }
 
+/* Point SH at share K of N of the batch ROWS[0..nb): rows split in order,
+ * gradients scaled by the whole batch. */
+static void set_share(share *sh, const size_t *rows, size_t nb, size_t k, size_t n)
+{
+    size_t lo = nb * k / n, hi = nb * (k + 1) / n;
+    sh->rows = rows + lo;
+    sh->n_rows = hi - lo;
+    sh->scale = (float)nb;
+}
+
 static void *share_thread(void *arg)
 {
     share_grad(arg);
@@ -464,13 +474,10 @@ static hops_status ps_step(hops_model *m, share *sh, const ml_fit *f, const size
                            size_t nb, float *buf, double *loss)
 {
     hops_ps *ps = f->o->ps;
-    int r = hops_ps_worker(ps), n = hops_ps_workers(ps);
-    size_t lo = nb * (size_t)r / (size_t)n, hi = nb * (size_t)(r + 1) / (size_t)n, off = 0;
-    sh->rows = rows + lo;
-    sh->n_rows = hi - lo;
-    sh->scale = (float)nb;
+    size_t off = 0;
+    set_share(sh, rows, nb, (size_t)hops_ps_worker(ps), (size_t)hops_ps_workers(ps));
     share_grad(sh);
-    double frac = (double)(hi - lo) / (double)nb; /* the shares' L2 parts add up to l2 W */
+    double frac = (double)sh->n_rows / (double)nb; /* the shares' L2 parts add up to l2 W */
     for (size_t l = 0; l < m->n_layers; l++) {
         const ml_layer *ly = &m->layers[l];
         if (f->l2 > 0)
@@ -499,11 +506,7 @@ static hops_status batch_grad(share *sh, size_t n_sh, const ml_fit *f, const siz
     size_t P = packed_size(m);
     hops_comm *comm = f->o->comm;
     if (comm) {
-        int r = hops_comm_rank(comm), n = hops_comm_size(comm);
-        size_t lo = nb * (size_t)r / (size_t)n, hi = nb * (size_t)(r + 1) / (size_t)n;
-        sh[0].rows = rows + lo;
-        sh[0].n_rows = hi - lo;
-        sh[0].scale = (float)nb;
+        set_share(&sh[0], rows, nb, (size_t)hops_comm_rank(comm), (size_t)hops_comm_size(comm));
         share_grad(&sh[0]);
         memcpy(g, sh[0].g, P * sizeof(float));
         *loss += sh[0].loss; /* this rank's part; the epoch's total is all-reduced */
@@ -511,12 +514,8 @@ static hops_status batch_grad(share *sh, size_t n_sh, const ml_fit *f, const siz
     }
     pthread_t tid[64];
     size_t started = 0;
-    for (size_t t = 0; t < n_sh; t++) {
-        size_t lo = nb * t / n_sh, hi = nb * (t + 1) / n_sh;
-        sh[t].rows = rows + lo;
-        sh[t].n_rows = hi - lo;
-        sh[t].scale = (float)nb;
-    }
+    for (size_t t = 0; t < n_sh; t++)
+        set_share(&sh[t], rows, nb, t, n_sh);
     for (size_t t = 1; t < n_sh; t++) { /* replica 0 runs here */
         if (pthread_create(&tid[t], NULL, share_thread, &sh[t]) != 0)
             share_grad(&sh[t]);
