@@ -165,6 +165,52 @@ static void test_same_records_any_threads_and_chunks(void **state)
     hops__buf_free(&data);
 }
 
+/* A chunk without quotes takes a fast path (parse_csv_plain); its records
+ * must be those of the general parser (HOPS_CSV_GENERIC=1) byte for byte. */
+static void test_plain_path_matches_generic(void **state)
+{
+    (void)state;
+    hops_buf wide = HOPS_BUF_INIT;
+    for (int r = 0; r < 3; r++)
+        for (int i = 0; i < 100; i++)
+            hops__buf_printf(&wide, "%s%d", i ? "," : "", r * 100 + i);
+    static const char *const cases[] = {
+        "a,b,c\n1,2,3\n4,5,6\n",
+        "a,b,c\r\n1,2,3\r\n\r\n4,,6\r\n",
+        "a,b,c\n1,2,3\n\n\n7,8,9",
+        "a,b,c\n1,2\r,3\r\n\r,\r,\r\n4,5,6\r",
+        "a,b,c\n1,2,3,4\n5\n,,\n",
+        "a,b,c\n\r\n\n,,\r",
+        "a,b,c\n1,2,3\n\r",
+        "a\n\n1\n\n\n2\n",
+    };
+    const size_t chunks[] = {64, 70, 1000};
+    for (size_t k = 0; k <= HOPS_ARRAY_LEN(cases); k++) {
+        const char *data = k < HOPS_ARRAY_LEN(cases) ? cases[k] : wide.data;
+        char *path = write_file("plain.csv", data, strlen(data)), *fast, *slow;
+        for (size_t c = 0; c < HOPS_ARRAY_LEN(chunks); c++) {
+            hops_status rf = scan(path, 1, chunks[c], k == HOPS_ARRAY_LEN(cases) ? "noheader" : NULL,
+                                  &fast, NULL);
+            setenv("HOPS_CSV_GENERIC", "1", 1);
+            hops_status rs = scan(path, 1, chunks[c], k == HOPS_ARRAY_LEN(cases) ? "noheader" : NULL,
+                                  &slow, NULL);
+            unsetenv("HOPS_CSV_GENERIC");
+            assert_int_equal(rf, HOPS_OK);
+            assert_int_equal(rs, HOPS_OK);
+            assert_string_equal(fast, slow);
+            if (k == 1 && c == 0)
+                assert_string_equal(fast, "2:1|2|3#raw=5+2\n4:4|<null>|6#raw=4+2\n");
+            if (k == 3 && c == 0)
+                assert_string_equal(fast, "2:1|2\r|3#raw=6+2\n3:\r|\r|<null>#raw=4+2\n"
+                                          "4:4|5|6#raw=6+0\n");
+            free(fast);
+            free(slow);
+        }
+        free(path);
+    }
+    hops__buf_free(&wide);
+}
+
 static void test_jsonl(void **state)
 {
     (void)state;
@@ -303,6 +349,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rfc4180, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_records_any_threads_and_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plain_path_matches_generic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jsonl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_field_and_options, setup, teardown),
