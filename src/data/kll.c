@@ -2,7 +2,8 @@
  * DataSketches uses: capacities shrinking by 2/3 per level below the top,
  * compactions that keep every other item of a sorted level from a random
  * start. Level 0 is a larger unsorted buffer, radix-sorted when full, so the
- * per-value cost is an append plus an amortised sort of 1024 doubles. */
+ * per-value cost is an append plus its share of sorting HOPS_KLL_BUF (4096)
+ * doubles. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,62 +61,141 @@ static int level_reserve(hops_kll_level *l, uint32_t need)
     return 0;
 }
 
-/* Merge sorted SRC[0..n) into the sorted level L (in place, from the back). */
-static int level_merge_sorted(hops_kll_level *l, const double *src, uint32_t n)
+/* Merge the N sorted items SRC[0], SRC[STRIDE], SRC[2 STRIDE], ... into the
+ * sorted level L, in place from the back; of two equal items the one from SRC
+ * goes last. SRC must not be L's own array. Without branches on the data:
+ * which side an item comes from is a coin toss on mixed data. */
+static int level_merge_sorted(hops_kll_level *l, const double *src, uint32_t n, uint32_t stride)
 {
     if (level_reserve(l, l->len + n) != 0)
         return -1;
-    int64_t i = (int64_t)l->len - 1, j = (int64_t)n - 1, k = (int64_t)l->len + n - 1;
-    while (j >= 0) {
-        if (i >= 0 && l->v[i] > src[j])
-            l->v[k--] = l->v[i--];
-        else
-            l->v[k--] = src[j--];
+    double *v = l->v;
+    uint32_t i = l->len, j = n, k = l->len + n; /* items left on each side */
+    while (i > 0 && j > 0) {
+        double x = v[i - 1], y = src[(size_t)(j - 1) * stride];
+        uint32_t from_l = x > y;
+        v[--k] = from_l ? x : y;
+        i -= from_l;
+        j -= 1 - from_l;
     }
+    for (; j > 0; j--)
+        v[--k] = src[(size_t)(j - 1) * stride];
     l->len += n;
     return 0;
 }
 
+/* Level 0 is sorted as unsigned keys that order like the doubles: a
+ * negative double has all its bits flipped, a positive one its sign bit set.
+ * The order is total on the bits: -0.0 sorts before +0.0, equal keys are
+ * equal doubles bit for bit, so every exact sort gives the same output. */
 static inline uint64_t to_key(double d)
 {
     uint64_t u;
     memcpy(&u, &d, 8);
-    return (u >> 63) ? ~u : u | (1ULL << 63);
+    return u ^ ((0 - (u >> 63)) | (1ULL << 63));
 }
 
 static inline double from_key(uint64_t k)
 {
-    uint64_t u = (k >> 63) ? k & ~(1ULL << 63) : ~k;
+    uint64_t u = k ^ (((k >> 63) - 1) | (1ULL << 63));
     double d;
     memcpy(&d, &u, 8);
     return d;
 }
 
-/* One LSD radix pass over byte SHIFT / 8 of the N keys in SRC into DST.
- * Two histograms, for even and odd keys, so runs of one byte value do not
- * serialise on one counter. */
-static void radix_pass(const uint64_t *src, uint64_t *dst, uint32_t n, unsigned shift)
+#define DIGIT_BITS 11 /* 2048 counters of 4 bytes: a histogram fits L1 */
+#define DIGIT_MAX 3   /* digits whose histograms one read builds */
+
+/* LSD radix passes over the N keys in *SRC, one per digit, lowest digit
+ * first: digit d is the WIDTH (<= DIGIT_BITS) bits from bit SHIFT[d]. One
+ * read builds every histogram; a digit that is the same in every key is
+ * skipped. Passes ping-pong between *SRC and *DST; on return *SRC holds the
+ * keys, stably sorted by the digits given. */
+static void radix_passes(uint64_t **src, uint64_t **dst, uint32_t n, const unsigned *shift,
+                         int n_dig, unsigned width)
 {
-    uint32_t cnt[2][256];
+    uint32_t cnt[DIGIT_MAX][1u << DIGIT_BITS], end[1u << DIGIT_BITS];
+    const uint64_t mask = (1ULL << width) - 1, *s = *src, k0 = s[0];
+    const uint32_t size = width < 2 ? 4 : 1u << width; /* counters past mask stay 0 */
+    const unsigned s0 = shift[0], s1 = n_dig > 1 ? shift[1] : 0, s2 = n_dig > 2 ? shift[2] : 0;
     memset(cnt, 0, sizeof cnt);
-    uint32_t i = 0;
-    for (; i + 1 < n; i += 2) {
-        cnt[0][(src[i] >> shift) & 0xff]++;
-        cnt[1][(src[i + 1] >> shift) & 0xff]++;
+    if (n_dig == 3) {
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t k = s[i];
+            cnt[0][(k >> s0) & mask]++;
+            cnt[1][(k >> s1) & mask]++;
+            cnt[2][(k >> s2) & mask]++;
+        }
+    } else if (n_dig == 2) {
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t k = s[i];
+            cnt[0][(k >> s0) & mask]++;
+            cnt[1][(k >> s1) & mask]++;
+        }
+    } else {
+        /* Two histograms, for even and odd keys, so runs of one digit do
+         * not serialise on one counter (few distinct values). */
+        uint32_t i = 0;
+        for (; i + 1 < n; i += 2) {
+            cnt[0][(s[i] >> s0) & mask]++;
+            cnt[1][(s[i + 1] >> s0) & mask]++;
+        }
+        if (i < n)
+            cnt[0][(s[i] >> s0) & mask]++;
+        for (uint32_t x = 0; x < size; x++)
+            cnt[0][x] += cnt[1][x];
     }
-    if (i < n)
-        cnt[0][(src[i] >> shift) & 0xff]++;
-    uint32_t sum = 0;
-    for (int x = 0; x < 256; x++) {
-        uint32_t t = cnt[0][x] + cnt[1][x];
-        cnt[0][x] = sum;
-        sum += t;
+    for (int d = 0; d < n_dig; d++) {
+        uint32_t *c = cnt[d], sum = 0;
+        const unsigned sh = shift[d];
+        if (c[(k0 >> sh) & mask] == n)
+            continue; /* every key has the digit of the first: nothing to do */
+        /* C: where each bucket starts; END: where it ends. */
+        for (uint32_t x = 0; x < size; x += 4) {
+            uint32_t t0 = c[x], t1 = c[x + 1], t2 = c[x + 2], t3 = c[x + 3];
+            c[x] = sum;
+            c[x + 1] = end[x] = sum + t0;
+            c[x + 2] = end[x + 1] = sum + t0 + t1;
+            c[x + 3] = end[x + 2] = sum + t0 + t1 + t2;
+            end[x + 3] = sum += t0 + t1 + t2 + t3;
+        }
+        /* Two runs at once, so keys with the same digit in a row do not all
+         * wait on one counter: the first half of the keys fills each bucket
+         * from its start, the second half (read backwards) from its end.
+         * Both keep the order of equal digits, and the counts make them
+         * meet exactly. */
+        const uint64_t *from = *src;
+        uint64_t *to = *dst;
+        for (uint32_t i = 0, j = n - 1; i < n / 2; i++, j--) {
+            uint64_t k = from[i], l = from[j];
+            to[c[(k >> sh) & mask]++] = k;
+            to[--end[(l >> sh) & mask]] = l;
+        }
+        if (n & 1) {
+            uint64_t k = from[n / 2];
+            to[c[(k >> sh) & mask]++] = k;
+        }
+        *dst = *src;
+        *src = to;
     }
-    for (i = 0; i < n; i++)
-        dst[cnt[0][(src[i] >> shift) & 0xff]++] = src[i];
 }
 
-/* Finish sorting keys that are sorted by their high bytes: insertion sort,
+/* Sort the N keys in *SRC exactly by their bits LO .. LO + SPAN - 1 (the
+ * others are the same in every key): LSD, as few passes as DIGIT_BITS
+ * allows, the bits shared evenly between them. */
+static void radix_exact(uint64_t **src, uint64_t **dst, uint32_t n, unsigned lo, unsigned span)
+{
+    unsigned n_pass = (span + DIGIT_BITS - 1) / DIGIT_BITS;
+    unsigned width = (span + n_pass - 1) / n_pass, shift[2 * DIGIT_MAX];
+    for (unsigned p = 0; p < n_pass; p++)
+        shift[p] = lo + p * width; /* < 64: (n_pass - 1) width < span */
+    for (unsigned p = 0; p < n_pass; p += DIGIT_MAX) {
+        unsigned m = n_pass - p < DIGIT_MAX ? n_pass - p : DIGIT_MAX;
+        radix_passes(src, dst, n, shift + p, (int)m, width);
+    }
+}
+
+/* Finish sorting keys that are sorted by their high bits: insertion sort,
  * giving up (0) once it has moved more than BUDGET keys. */
 static int insertion_finish(uint64_t *k, uint32_t n, uint64_t budget)
 {
@@ -131,69 +211,53 @@ static int insertion_finish(uint64_t *k, uint32_t n, uint64_t budget)
         k[j] = x;
         uint64_t moved = i - j;
         if (moved > budget)
-            return 0; /* K is still a permutation, sorted by the high bytes */
+            return 0; /* K is still a permutation, sorted by the high bits */
         budget -= moved;
     }
     return 1;
 }
 
-/* Sort N <= HOPS_KLL_BUF doubles: LSD radix, 8 bits a pass, only over the
- * bytes that differ between keys (data in one range share their sign and
- * exponent bytes). First only the four highest of those bytes, then an
+/* The keys of the N <= HOPS_KLL_BUF doubles V, sorted ascending: in A or in
+ * B (scratch of HOPS_KLL_BUF keys each), whichever is returned. Only the
+ * bits that differ between keys count (data in one range share their sign
+ * and high exponent bits). Up to 33 of them: an exact LSD radix sort, 11
+ * bits a pass at most. More: the 33 highest get three passes, then an
  * insertion sort puts the few keys that tie there in order; only when that
- * meets many ties (data that differ in their low bits only) do the
- * remaining bytes get their passes. */
-static void radix_sort(double *v, uint32_t n)
+ * meets many ties (data that differ in their low bits only) does an exact
+ * LSD over all the differing bits start over (every pass is stable, so it
+ * is exact whatever order it starts from). */
+static const uint64_t *sort_keys(const double *v, uint32_t n, uint64_t *a, uint64_t *b)
 {
-    uint64_t a[HOPS_KLL_BUF], b[HOPS_KLL_BUF];
-    uint64_t *src = a, *dst = b, diff = 0;
-    int pass[8], n_pass = 0;
-    if (n < 2)
-        return;
-    uint64_t k0 = to_key(v[0]);
+    uint64_t *src = a, *dst = b, diff = 0, k0 = n ? to_key(v[0]) : 0;
     for (uint32_t i = 0; i < n; i++) {
         a[i] = to_key(v[i]);
         diff |= a[i] ^ k0;
     }
-    for (int p = 0; p < 8; p++)
-        if ((diff >> (8 * p)) & 0xff)
-            pass[n_pass++] = p;
-    int first = n_pass > 4 ? n_pass - 4 : 0;
-    for (int p = first; p < n_pass; p++) {
-        radix_pass(src, dst, n, 8 * (unsigned)pass[p]);
-        uint64_t *t = src;
-        src = dst;
-        dst = t;
+    if (diff == 0)
+        return a; /* every value the same, bit for bit (or N < 2) */
+    unsigned lo = (unsigned)__builtin_ctzll(diff), hi = 63 - (unsigned)__builtin_clzll(diff);
+    unsigned span = hi - lo + 1;
+    if (span <= DIGIT_MAX * DIGIT_BITS) {
+        radix_exact(&src, &dst, n, lo, span);
+    } else {
+        const unsigned shift[DIGIT_MAX] = {hi + 1 - 3 * DIGIT_BITS, hi + 1 - 2 * DIGIT_BITS,
+                                           hi + 1 - DIGIT_BITS};
+        radix_passes(&src, &dst, n, shift, DIGIT_MAX, DIGIT_BITS);
+        if (!insertion_finish(src, n, 2 * (uint64_t)n))
+            radix_exact(&src, &dst, n, lo, span);
     }
-    if (first > 0 && !insertion_finish(src, n, 2 * (uint64_t)n)) {
-        /* Sorted by the high bytes is no help to LSD: start over from the
-         * lowest byte (every pass is stable, so the result is exact). */
-        for (int p = 0; p < n_pass; p++) {
-            radix_pass(src, dst, n, 8 * (unsigned)pass[p]);
-            uint64_t *t = src;
-            src = dst;
-            dst = t;
-        }
-    }
-    for (uint32_t i = 0; i < n; i++)
-        v[i] = from_key(src[i]);
+    return src;
 }
 
-/* Compact the sorted level H into H + 1: every other item from a random
- * start, at twice the weight; one item stays behind when the count is odd. */
-static int compact(hops_kll *s, uint32_t h)
+/* The end of a compaction of level H: merge the HALF items it keeps (SRC,
+ * SRC + STRIDE, ...: every other item of the sorted level, from a random
+ * start) into level H + 1 at twice the weight, and leave behind in level H
+ * only LEFT, its largest item, when it held an odd count (ODD). */
+static int promote(hops_kll *s, uint32_t h, const double *src, uint32_t half, uint32_t stride,
+                   uint32_t odd, double left)
 {
     hops_kll_level *l = &s->lv[h];
-    uint32_t len = l->len, odd = len & 1, half = (len - odd) / 2;
-    if (half == 0)
-        return 0;
-    if (h + 1 >= HOPS_KLL_MAX_LEVELS)
-        return -1; /* 2^60 values: not reachable from a file */
-    double left = odd ? l->v[len - 1] : 0;
-    int off = coin(s);
-    for (uint32_t i = 0; i < half; i++)
-        l->v[i] = l->v[2 * i + (uint32_t)off];
-    if (level_merge_sorted(&s->lv[h + 1], l->v, half) != 0)
+    if (level_merge_sorted(&s->lv[h + 1], src, half, stride) != 0)
         return -1;
     l->len = odd;
     if (odd)
@@ -202,6 +266,22 @@ static int compact(hops_kll *s, uint32_t h)
     if (h + 1 >= s->n_levels)
         s->n_levels = h + 2;
     return 0;
+}
+
+/* Compact the sorted level H (>= 1) into H + 1: every other item from a
+ * random start, at twice the weight, merged straight from where they lie;
+ * one item stays behind when the count is odd. */
+static int compact(hops_kll *s, uint32_t h)
+{
+    hops_kll_level *l = &s->lv[h];
+    uint32_t len = l->len, odd = len & 1, half = len / 2;
+    if (half == 0)
+        return 0;
+    if (h + 1 >= HOPS_KLL_MAX_LEVELS)
+        return -1; /* 2^60 values: not reachable from a file */
+    double left = odd ? l->v[len - 1] : 0;
+    uint32_t off = (uint32_t)coin(s);
+    return promote(s, h, l->v + off, half, 2, odd, left);
 }
 
 static int cascade(hops_kll *s)
@@ -224,9 +304,20 @@ int hops__kll_flush(hops_kll *s)
     }
     if (l0->len < l0->cap)
         return 0;
-    radix_sort(l0->v, l0->len);
-    if (compact(s, 0) != 0)
-        return -1;
+    /* Sort and compact level 0 in one go: of the sorted keys only the half
+     * that goes up a level is read, so only that half is turned back into
+     * doubles (the same items, coin and order as sorting V then compact). */
+    uint64_t a[HOPS_KLL_BUF], b[HOPS_KLL_BUF];
+    uint32_t len = l0->len, odd = len & 1, half = len / 2;
+    const uint64_t *key = sort_keys(l0->v, len, a, b);
+    if (half > 0) {
+        uint32_t off = (uint32_t)coin(s);
+        double left = odd ? from_key(key[len - 1]) : 0;
+        for (uint32_t i = 0; i < half; i++)
+            l0->v[i] = from_key(key[2 * i + off]);
+        if (promote(s, 0, l0->v, half, 1, odd, left) != 0)
+            return -1;
+    }
     return cascade(s);
 }
 
@@ -238,7 +329,7 @@ int hops__kll_merge(hops_kll *a, const hops_kll *b)
     for (uint32_t h = 1; h < b->n_levels; h++) {
         if (!b->lv[h].len)
             continue;
-        if (level_merge_sorted(&a->lv[h], b->lv[h].v, b->lv[h].len) != 0)
+        if (level_merge_sorted(&a->lv[h], b->lv[h].v, b->lv[h].len, 1) != 0)
             return -1;
         if (h + 1 > a->n_levels)
             a->n_levels = h + 1;

@@ -454,6 +454,125 @@ static void test_kll_exact_small(void **state)
     hops__kll_free(&s);
 }
 
+/* The order level 0 is sorted in: by the bits as an order-preserving key,
+ * so -0.0 comes before +0.0 (the sketch's to_key, written out again). */
+static uint64_t level0_key(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    return (u >> 63) ? ~u : u | (1ULL << 63);
+}
+
+static int cmp_level0(const void *a, const void *b)
+{
+    uint64_t x = level0_key(*(const double *)a), y = level0_key(*(const double *)b);
+    return (x > y) - (x < y);
+}
+
+static int same_bits(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Fill level 0 with X[0..LEN) (its capacity lowered to LEN, so any length
+ * can be sorted) and flush it once: it is sorted and every other item, from
+ * a coin-picked start, goes up to level 1; the largest stays behind when LEN
+ * is odd. Seeds are tried until both starts have been seen, so level 1 has
+ * shown every position of the sorted order; each must equal qsort's, bit for
+ * bit. */
+static void check_level0_sort(const double *x, uint32_t len)
+{
+    double *ref = malloc((len ? len : 1) * sizeof *ref);
+    assert_non_null(ref);
+    memcpy(ref, x, len * sizeof *ref);
+    qsort(ref, len, sizeof *ref, cmp_level0);
+    int seen[2] = {0, 0};
+    uint32_t half = len / 2;
+    for (uint64_t seed = 1; seed <= 64 && !(seen[0] && seen[1]); seed++) {
+        hops_kll s;
+        hops__kll_init(&s, seed);
+        s.k = 1u << 20; /* level 1 takes all it gets: no cascade */
+        assert_int_equal(hops__kll_flush(&s), 0);
+        s.lv[0].cap = len; /* the first flush allocated HOPS_KLL_BUF */
+        for (uint32_t i = 0; i < len; i++)
+            assert_int_equal(hops__kll_add(&s, x[i]), 0);
+        assert_int_equal(hops__kll_flush(&s), 0);
+        assert_int_equal(s.lv[0].len, len & 1);
+        if (len & 1)
+            assert_true(same_bits(s.lv[0].v[0], ref[len - 1]));
+        if (half == 0) {
+            hops__kll_free(&s);
+            break;
+        }
+        assert_int_equal(s.lv[1].len, half);
+        for (int off = 0; off < 2; off++) {
+            int match = 1;
+            for (uint32_t i = 0; i < half && match; i++)
+                match = same_bits(s.lv[1].v[i], ref[2 * i + (uint32_t)off]);
+            seen[off] |= match;
+        }
+        assert_true(seen[0] || seen[1]); /* this seed's start matched */
+        hops__kll_free(&s);
+    }
+    if (half > 0)
+        assert_true(seen[0] && seen[1]);
+    free(ref);
+}
+
+/* Level 0's radix sort against qsort on inputs meant to break it: many
+ * magnitudes and both signs, signed zeros, ties, values that differ only in
+ * their lowest bits (the exact passes; with one far value, the insertion
+ * finish giving up and the exact fallback), few distinct values, runs. */
+static void test_kll_level0_sort(void **state)
+{
+    (void)state;
+    static const uint32_t lens[] = {0, 1, 2, 3, 5, 17, 1001, 4095, HOPS_KLL_BUF};
+    double *x = malloc(HOPS_KLL_BUF * sizeof *x);
+    assert_non_null(x);
+    for (int kind = 0; kind < 10; kind++)
+        for (size_t t = 0; t < sizeof lens / sizeof lens[0]; t++) {
+            uint32_t len = lens[t];
+            for (uint32_t i = 0; i < len; i++) {
+                uint64_t r = rnd();
+                double m = 1.0 + (double)(r >> 12) / 4503599627370496.0; /* [1, 2) */
+                switch (kind) {
+                case 0: /* every magnitude, both signs, subnormals and zeros */
+                    x[i] = ldexp(r & 1 ? -m : m, (int)(rnd() % 2100) - 1075);
+                    break;
+                case 1: /* signed zeros among tiny numbers of both signs */
+                    x[i] = (double[]){0.0, -0.0, DBL_TRUE_MIN, -DBL_TRUE_MIN, 1.0, -1.0}[r % 6];
+                    break;
+                case 2: /* all equal */
+                    x[i] = -3.25;
+                    break;
+                case 3: /* only the lowest 20 bits differ */
+                    x[i] = 1.0 + (double)(r % (1u << 20)) * DBL_EPSILON;
+                    break;
+                case 4: /* the same, and one value far off: ties in the high bits */
+                    x[i] = i == len / 2 ? -1e300 : 1.0 + (double)(r % (1u << 20)) * DBL_EPSILON;
+                    break;
+                case 5: /* half low-bit ties, half spread */
+                    x[i] = r & 1 ? rnd_normal() : 7.0 + (double)(r % 64) * DBL_EPSILON;
+                    break;
+                case 6: /* normal, rounded to 6 digits, as a CSV gives them */
+                    x[i] = round(rnd_normal() * 1e5) / 1e5;
+                    break;
+                case 7: /* two values, a label */
+                    x[i] = (double)(r & 1);
+                    break;
+                case 8: /* descending integers */
+                    x[i] = (double)(len - i) * 1000.0;
+                    break;
+                default: /* ascending, negative to positive */
+                    x[i] = ((double)i - len / 2.0) * 0.37;
+                    break;
+                }
+            }
+            check_level0_sort(x, len);
+        }
+    free(x);
+}
+
 /* ---- HyperLogLog ---- */
 
 static void test_hll_accuracy_and_merge(void **state)
@@ -745,6 +864,7 @@ int main(void)
         cmocka_unit_test(test_kll_accuracy),
         cmocka_unit_test(test_kll_merge_and_roundtrip),
         cmocka_unit_test(test_kll_exact_small),
+        cmocka_unit_test(test_kll_level0_sort),
         cmocka_unit_test(test_hll_accuracy_and_merge),
         cmocka_unit_test(test_hash_spreads_bits),
         cmocka_unit_test(test_freq_exact),
