@@ -51,6 +51,10 @@ typedef struct {
     void *(*chunk_begin)(void *ud);
     hops_status (*record)(void *ud, void *chunk_state, const hops_record *rec);
     hops_status (*chunk_end)(void *ud, void *chunk_state);
+    /* Optional: runs on the parser thread right after the chunk's last
+     * record, when every record went through (a place to finish per-chunk
+     * work without holding up the calling thread). */
+    hops_status (*chunk_finish)(void *ud, void *chunk_state);
 } hops_scan_cb;
 
 /* Read the header (CSV) or sample the keys (JSONL) of PATH into INFO. */

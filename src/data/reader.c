@@ -261,6 +261,21 @@ static hops_status check_text(const parser *ps, const chunk *c, size_t *bad_off,
     *bad_off = SIZE_MAX;
     const unsigned char *s = (const unsigned char *)c->buf, *end = s + c->len, *p = s;
     while (p < end) {
+#if defined(__SSE2__)
+        /* 64 bytes at a time while they are plain ASCII without NUL. */
+        while (end - p >= 64) {
+            const __m128i zero = _mm_setzero_si128();
+            __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+            __m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+            __m128i x3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
+            __m128i any = _mm_or_si128(_mm_or_si128(x0, x1), _mm_or_si128(x2, x3));
+            __m128i low = _mm_min_epu8(_mm_min_epu8(x0, x1), _mm_min_epu8(x2, x3));
+            if (_mm_movemask_epi8(any) | _mm_movemask_epi8(_mm_cmpeq_epi8(low, zero)))
+                break;
+            p += 64;
+        }
+#endif
         /* Eight bytes at a time while they are plain ASCII without NUL. */
         while (end - p >= 8) {
             uint64_t v;
@@ -689,6 +704,8 @@ static void parse_chunk(parser *ps, chunk *c)
                                                    : parse_csv_chunk(ps, c, bad_off);
     if (rc == HOPS_OK) /* bad bytes in blank lines or past the last record */
         rc = text_error_before(ps, c, bad_off, c->len);
+    if (rc == HOPS_OK && ps->cb->chunk_finish)
+        rc = ps->cb->chunk_finish(ps->cb->ud, c->state);
     c->status = rc;
     if (rc != HOPS_OK)
         c->error = hops__strdup(hops_last_error());
@@ -733,6 +750,17 @@ static uint64_t count_lines(const char *buf, size_t len)
 {
     uint64_t n = 0;
     const char *p = buf, *end = buf + len;
+#if defined(__SSE2__)
+    const __m128i nl = _mm_set1_epi8('\n');
+    for (; end - p >= 64; p += 64) {
+        uint64_t m = 0;
+        for (int k = 0; k < 4; k++) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+            m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, nl)) << (16 * k);
+        }
+        n += (uint64_t)__builtin_popcountll(m);
+    }
+#endif
     while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
         n++;
         p++;

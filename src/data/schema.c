@@ -502,7 +502,7 @@ out:
 hops_status hops_data_schema_infer_json(const char *path, const hops_read_options *o, char **out)
 {
     infer_ctx ctx;
-    hops_scan_cb cb = {&ctx, infer_chunk_begin, infer_record, infer_chunk_end};
+    hops_scan_cb cb = {&ctx, infer_chunk_begin, infer_record, infer_chunk_end, NULL};
     hops_status rc;
     if (!path || !out)
         return hops__error(HOPS_EINVAL, "hops_data_schema_infer_json: path and out are required");

@@ -266,9 +266,20 @@ static hops_status stats_acc_merge(stats_acc *a, const stats_acc *b)
 
 /* ---- one chunk ---- */
 
+/* Numbers and HLL-only hashes wait in small per-column batches and are
+ * folded in column by column (col_flush): one column's sketch state stays in
+ * L1 for a whole batch instead of a dozen columns' states competing for it
+ * on every row. Each batch keeps the values' order, so every sum, sketch and
+ * register ends exactly as if the values had gone in one by one. */
+#define BATCH 256
+
 typedef struct {
     col_acc a;
     double shift, s1, s2; /* sums of (x - shift) and its square over the numbers */
+    uint32_t nx, nh;      /* batched numbers, batched hashes */
+    double xb[BATCH];
+    uint64_t hb[BATCH];
+    hops_xsum sum2; /* every other batched number: two chains of additions, not one */
 } col_chunk;
 
 typedef struct chunk {
@@ -280,7 +291,10 @@ typedef struct chunk {
     int cand[CORR_MAX];
     int16_t *slot_of;     /* per column: candidate index, or -1 */
     uint64_t *hash;       /* per column: this row's value hash */
-    double v[CORR_MAX];   /* this row's shifted values, 0 where missing */
+    double *vb;           /* k * BATCH: candidate a's shifted values in the batch's
+                             rows at [a * BATCH + r], 0 where missing */
+    uint64_t pb[BATCH];   /* the batch's rows: which candidates are present */
+    uint32_t nr;          /* rows in the batch */
     double *sxy;          /* k * k: sums of v_a v_b, a < b */
     double *dn, *d1, *d2; /* k * k: [j * k + a] over rows where j is missing: */
                           /* rows, v_a, v_a^2 where a is present */
@@ -306,6 +320,7 @@ static void chunk_free(stats_run *run, chunk *c)
     free(c->slot_of);
     free(c->hash);
     free(c->sxy);
+    free(c->vb);
     free(c->dn);
     free(c->d1);
     free(c->d2);
@@ -380,63 +395,141 @@ static hops_status chunk_start(stats_run *run, chunk *c, const hops_record *rec)
         return HOPS_OK;
     }
     c->sxy = calloc((size_t)c->k * (size_t)c->k, sizeof *c->sxy);
-    return c->sxy ? HOPS_OK : hops__error(HOPS_ENOMEM, "out of memory");
+    c->vb = calloc((size_t)c->k * BATCH, sizeof *c->vb);
+    return c->sxy && c->vb ? HOPS_OK : hops__error(HOPS_ENOMEM, "out of memory");
+}
+
+/* hops__kll_add of X[0, N), in order. */
+static int kll_add_many(hops_kll *s, const double *x, uint32_t n)
+{
+    while (n) {
+        hops_kll_level *l0 = &s->lv[0];
+        if (l0->len == l0->cap && hops__kll_flush(s) != 0)
+            return -1;
+        uint32_t take = l0->cap - l0->len < n ? l0->cap - l0->len : n;
+        memcpy(l0->v + l0->len, x, take * sizeof *x);
+        l0->len += take;
+        s->n += take;
+        x += take;
+        n -= take;
+    }
+    return 0;
+}
+
+/* Fold the column's batched numbers and hashes into its summaries; at the
+ * chunk's end (FINAL), also the second exact sum. */
+static int col_flush(col_chunk *cc, int final)
+{
+    col_acc *a = &cc->a;
+    uint32_t n = cc->nx;
+    if (n) {
+        const double *x = cc->xb;
+        double mn = a->min, mx = a->max, s1 = cc->s1, s2 = cc->s2, shift = cc->shift;
+        if (a->n_num == n) /* the chunk's first numbers */
+            mn = mx = x[0];
+        for (uint32_t i = 0; i < n; i++) {
+            mn = x[i] < mn ? x[i] : mn; /* minsd/maxsd, no branches */
+            mx = x[i] > mx ? x[i] : mx;
+            double d = x[i] - shift;
+            s1 += d;
+            s2 += d * d;
+        }
+        a->min = mn;
+        a->max = mx;
+        cc->s1 = s1;
+        cc->s2 = s2;
+        uint32_t i = 0;
+        for (; i + 1 < n; i += 2) {
+            hops__xsum_add(&a->sum, x[i]);
+            hops__xsum_add(&cc->sum2, x[i + 1]);
+        }
+        if (i < n)
+            hops__xsum_add(&a->sum, x[i]);
+        if (kll_add_many(a->kll, x, n) != 0)
+            return -1;
+        cc->nx = 0;
+    }
+    if (cc->nh) {
+        hops_hll *h = cc->a.freq.hll;
+        for (uint32_t i = 0; i < cc->nh; i++)
+            hops__hll_add(h, cc->hb[i]);
+        cc->nh = 0;
+    }
+    if (final) {
+        hops__xsum_merge(&a->sum, &cc->sum2);
+        memset(&cc->sum2, 0, sizeof cc->sum2);
+    }
+    return 0;
 }
 
 static inline int add_number(chunk *c, col_chunk *cc, size_t col, double x)
 {
     col_acc *a = &cc->a;
     if (a->n_num == 0) {
-        a->min = a->max = x;
         cc->shift = x;
         if (!a->kll && !(a->kll = kll_new(c->seed ^ hops__mix64(col + 1))))
             return -1;
-    } else {
-        a->min = x < a->min ? x : a->min; /* minsd/maxsd, no branches */
-        a->max = x > a->max ? x : a->max;
     }
     a->n_num++;
-    hops__xsum_add(&a->sum, x);
-    double d = x - cc->shift;
-    cc->s1 += d;
-    cc->s2 += d * d;
-    return hops__kll_add(a->kll, x);
+    cc->xb[cc->nx++] = x;
+    return cc->nx == BATCH ? col_flush(cc, 0) : 0;
 }
 
-static int corr_row(chunk *c, uint64_t present)
+/* The sum of X[i] * Y[i] over N values, in four interleaved partial sums. */
+static double dot(const double *x, const double *y, uint32_t n)
+{
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    uint32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += x[i] * y[i];
+        s1 += x[i + 1] * y[i + 1];
+        s2 += x[i + 2] * y[i + 2];
+        s3 += x[i + 3] * y[i + 3];
+    }
+    for (; i < n; i++)
+        s0 += x[i] * y[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* Fold the batch's rows into the chunk's correlation sums: every pair's sum
+ * of products column by column, then, for the rows where some candidate is
+ * missing, the moments of the others over those rows. */
+static int corr_flush(chunk *c)
 {
     const int k = c->k;
-    const double *v = c->v;
-    for (int a = 0; a < k; a++) {
-        double va = v[a];
-        if (va == 0)
-            continue;
-        double *row = c->sxy + a * k;
-        for (int b = a + 1; b < k; b++)
-            row[b] += va * v[b];
-    }
-    uint64_t all = k == 64 ? ~0ULL : (1ULL << k) - 1;
-    if (present == all)
+    const uint32_t nr = c->nr;
+    if (!k || !nr)
         return 0;
-    if (!c->dn) {
-        size_t n = (size_t)k * (size_t)k;
-        c->dn = calloc(n, sizeof *c->dn);
-        c->d1 = calloc(n, sizeof *c->d1);
-        c->d2 = calloc(n, sizeof *c->d2);
-        if (!c->dn || !c->d1 || !c->d2)
-            return -1;
-    }
-    for (int j = 0; j < k; j++) {
-        if (present >> j & 1)
+    for (int a = 0; a < k; a++)
+        for (int b = a + 1; b < k; b++)
+            c->sxy[a * k + b] += dot(c->vb + (size_t)a * BATCH, c->vb + (size_t)b * BATCH, nr);
+    const uint64_t all = k == 64 ? ~0ULL : (1ULL << k) - 1;
+    for (uint32_t r = 0; r < nr; r++) {
+        uint64_t present = c->pb[r];
+        if (present == all)
             continue;
-        double *dn = c->dn + j * k, *d1 = c->d1 + j * k, *d2 = c->d2 + j * k;
-        for (int a = 0; a < k; a++)
-            if (present >> a & 1) {
+        if (!c->dn) {
+            size_t n = (size_t)k * (size_t)k;
+            c->dn = calloc(n, sizeof *c->dn);
+            c->d1 = calloc(n, sizeof *c->d1);
+            c->d2 = calloc(n, sizeof *c->d2);
+            if (!c->dn || !c->d1 || !c->d2)
+                return -1;
+        }
+        for (uint64_t miss = ~present & all; miss; miss &= miss - 1) {
+            int j = __builtin_ctzll(miss);
+            double *dn = c->dn + j * k, *d1 = c->d1 + j * k, *d2 = c->d2 + j * k;
+            for (uint64_t on = present; on; on &= on - 1) {
+                int a = __builtin_ctzll(on);
+                double v = c->vb[(size_t)a * BATCH + r];
                 dn[a] += 1;
-                d1[a] += v[a];
-                d2[a] += v[a] * v[a];
+                d1[a] += v;
+                d2[a] += v * v;
             }
+        }
     }
+    memset(c->vb, 0, (size_t)k * BATCH * sizeof *c->vb);
+    c->nr = 0;
     return 0;
 }
 
@@ -454,8 +547,7 @@ static hops_status on_record(void *ud, void *cs, const hops_record *rec)
         return st;
     c->rows++;
     uint64_t present = 0;
-    if (c->k)
-        memset(c->v, 0, (size_t)c->k * sizeof c->v[0]);
+    double *vrow = c->vb ? c->vb + c->nr : NULL; /* this row's shifted values, stride BATCH */
     /* Hash every value first and prefetch where its counts live: a row
      * touches a dozen tables too big for L1 together, and the misses then
      * overlap instead of queueing. */
@@ -464,7 +556,8 @@ static hops_status on_record(void *ud, void *cs, const hops_record *rec)
         if (f->is_null)
             continue;
         c->hash[i] = hops__hash64(f->ptr, f->len, 0);
-        hops__freq_prefetch(&c->cols[i].a.freq, c->hash[i]);
+        if (!c->cols[i].a.freq.hll_only) /* (HLL-only hashes are batched) */
+            hops__freq_prefetch(&c->cols[i].a.freq, c->hash[i]);
     }
     for (size_t i = 0; i < n; i++) {
         const hops_field *f = i < rec->n_fields ? &rec->fields[i] : NULL;
@@ -476,9 +569,11 @@ static hops_status on_record(void *ud, void *cs, const hops_record *rec)
         const char *p = f->ptr;
         size_t len = f->len;
         cc->a.count++;
-        if (cc->a.freq.hll_only)
-            hops__hll_add(cc->a.freq.hll, c->hash[i]);
-        else if (hops__freq_add(&cc->a.freq, p, len, c->hash[i]) != 0)
+        if (cc->a.freq.hll_only) {
+            cc->hb[cc->nh++] = c->hash[i];
+            if (cc->nh == BATCH && col_flush(cc, 0) != 0)
+                return hops__error(HOPS_ENOMEM, "out of memory");
+        } else if (hops__freq_add(&cc->a.freq, p, len, c->hash[i]) != 0)
             return hops__error(HOPS_ENOMEM, "out of memory");
         if (len == 0) {
             cc->a.n_str++;
@@ -521,7 +616,7 @@ static hops_status on_record(void *ud, void *cs, const hops_record *rec)
             if (c->k) {
                 int s = c->slot_of[i];
                 if (s >= 0) {
-                    c->v[s] = x - cc->shift;
+                    vrow[(size_t)s * BATCH] = x - cc->shift;
                     present |= 1ULL << s;
                 }
             }
@@ -530,8 +625,11 @@ static hops_status on_record(void *ud, void *cs, const hops_record *rec)
         else
             cc->a.n_str++;
     }
-    if (c->k && corr_row(c, present) != 0)
-        return hops__error(HOPS_ENOMEM, "out of memory");
+    if (c->k) {
+        c->pb[c->nr++] = present;
+        if (c->nr == BATCH && corr_flush(c) != 0)
+            return hops__error(HOPS_ENOMEM, "out of memory");
+    }
     return HOPS_OK;
 }
 
@@ -577,6 +675,21 @@ static hops_status corr_merge_chunk(stats_acc *acc, const chunk *c)
     return HOPS_OK;
 }
 
+/* The end of a chunk's records, on its parser thread: empty the batches. */
+static hops_status chunk_finish(void *ud, void *cs)
+{
+    stats_run *run = ud;
+    chunk *c = cs;
+    if (!c)
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < run->n_cols; i++)
+        if (col_flush(&c->cols[i], 1) != 0)
+            return hops__error(HOPS_ENOMEM, "out of memory");
+    if (corr_flush(c) != 0)
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    return HOPS_OK;
+}
+
 static hops_status chunk_end(void *ud, void *cs)
 {
     stats_run *run = ud;
@@ -588,6 +701,10 @@ static hops_status chunk_end(void *ud, void *cs)
     run->acc.rows += c->rows;
     for (size_t i = 0; i < run->n_cols && st == HOPS_OK; i++) {
         col_chunk *cc = &c->cols[i];
+        if (col_flush(cc, 1) != 0) { /* (chunk_finish emptied them, unless the chunk failed) */
+            st = hops__error(HOPS_ENOMEM, "out of memory");
+            break;
+        }
         if (cc->a.n_num) {
             double nn = (double)cc->a.n_num;
             cc->a.mean = cc->shift + cc->s1 / nn;
@@ -596,6 +713,8 @@ static hops_status chunk_end(void *ud, void *cs)
         if (col_acc_merge(&run->acc.cols[i], &cc->a, hops__mix64(i + 1)) != 0)
             st = hops__error(HOPS_ENOMEM, "out of memory");
     }
+    if (st == HOPS_OK && corr_flush(c) != 0)
+        st = hops__error(HOPS_ENOMEM, "out of memory");
     if (st == HOPS_OK && run->acc.corr_on && c->started)
         st = corr_merge_chunk(&run->acc, c);
     chunk_free(run, c);
@@ -659,7 +778,7 @@ static hops_status stats_scan(const char *path, const hops_stats_options *o, int
         return st;
     }
     pthread_mutex_init(&run.lock, NULL);
-    hops_scan_cb cb = {&run, chunk_begin, on_record, chunk_end};
+    hops_scan_cb cb = {&run, chunk_begin, on_record, chunk_end, chunk_finish};
     if (range)
         st = hops__data_scan_range(path, &o->read, begin, end, &info2, &cb);
     else

@@ -162,7 +162,7 @@ hops_status hops_table_read(hops_table **out, const char *path, const hops_read_
             goto out;
         }
     ctx x = {t, &info};
-    hops_scan_cb cb = {&x, chunk_begin, on_record, on_chunk_end};
+    hops_scan_cb cb = {&x, chunk_begin, on_record, on_chunk_end, NULL};
     if ((rc = hops__data_scan(path, o, &scanned, &cb)) != HOPS_OK)
         goto out;
     if (scanned.n_columns != t->n_cols)

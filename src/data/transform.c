@@ -1331,7 +1331,7 @@ static void tctx_free(tctx *t)
 static hops_status run_pass(tctx *t, const char *in_path, int pass)
 {
     hops_scan_cb cb = {t, chunk_begin, pass == 1 ? gather_record : write_record,
-                       pass == 1 ? gather_end : write_end};
+                       pass == 1 ? gather_end : write_end, NULL};
     hops_table_info scanned;
     hops_status rc;
     t->pass = pass;

@@ -1447,7 +1447,7 @@ hops_status hops_data_validate_json(const char *path, const char *schema_json,
                                     size_t max_examples, char **report_json_out, int *failed_out)
 {
     vctx v;
-    hops_scan_cb cb = {&v, v_chunk_begin, v_record, v_chunk_end};
+    hops_scan_cb cb = {&v, v_chunk_begin, v_record, v_chunk_end, NULL};
     hops_status rc;
     if (!path || !schema_json || !report_json_out)
         return hops__error(HOPS_EINVAL, "hops_data_validate_json: path, schema and report are "

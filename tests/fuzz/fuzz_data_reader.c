@@ -71,7 +71,7 @@ static hops_status dump_end(void *ud, void *cs)
 static char *scan(const char *path, const hops_read_options *o, hops_status *rc, char **err)
 {
     hops_buf all = HOPS_BUF_INIT;
-    hops_scan_cb cb = {&all, dump_begin, dump_record, dump_end};
+    hops_scan_cb cb = {&all, dump_begin, dump_record, dump_end, NULL};
     hops_table_info info;
     *rc = hops__data_scan(path, o, &info, &cb);
     *err = *rc == HOPS_OK ? NULL : hops__strdup(hops_last_error());

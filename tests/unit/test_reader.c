@@ -90,7 +90,7 @@ static hops_status scan(const char *path, int threads, size_t chunk, const char 
 {
     hops_read_options o = HOPS_READ_OPTIONS_INIT;
     hops_buf all = HOPS_BUF_INIT;
-    hops_scan_cb cb = {&all, dump_begin, dump_record, dump_end};
+    hops_scan_cb cb = {&all, dump_begin, dump_record, dump_end, NULL};
     o.threads = threads;
     o.chunk_size = chunk;
     if (fmt && strcmp(fmt, "noheader") == 0)
