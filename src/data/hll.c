@@ -9,9 +9,8 @@
 
 void hops__hll_merge(hops_hll *a, const hops_hll *b)
 {
-    for (uint32_t i = 0; i < HOPS_HLL_M; i++)
-        if (b->reg[i] > a->reg[i])
-            a->reg[i] = b->reg[i];
+    for (uint32_t i = 0; i < HOPS_HLL_M; i++) /* branch-free, so it vectorises */
+        a->reg[i] = b->reg[i] > a->reg[i] ? b->reg[i] : a->reg[i];
 }
 
 static double sigma(double x)

@@ -751,14 +751,15 @@ static uint64_t count_lines(const char *buf, size_t len)
     uint64_t n = 0;
     const char *p = buf, *end = buf + len;
 #if defined(__SSE2__)
-    const __m128i nl = _mm_set1_epi8('\n');
-    for (; end - p >= 64; p += 64) {
-        uint64_t m = 0;
-        for (int k = 0; k < 4; k++) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-            m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, nl)) << (16 * k);
-        }
-        n += (uint64_t)__builtin_popcountll(m);
+    /* 16 bytes at a time: per-byte counters (a match is -1, subtracted), summed
+     * before they can wrap. */
+    const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+    while (end - p >= 16) {
+        __m128i acc = zero;
+        for (int k = 0; k < 255 && end - p >= 16; k++, p += 16)
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), nl));
+        __m128i sums = _mm_sad_epu8(acc, zero);
+        n += (uint64_t)_mm_cvtsi128_si32(sums) + (uint64_t)_mm_extract_epi16(sums, 4);
     }
 #endif
     while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
