@@ -5,7 +5,11 @@
  * by a 128-bit approximation of 5^q and read the double off the product,
  * bailing out to strtod in the rare cases where the truncation could matter.
  * The table of 5^q is computed once at first use, for q in [-27, 308]; what
- * falls outside (more than 19 digits, tiny exponents) goes to strtod. */
+ * falls outside (more than 19 digits, tiny exponents) goes to strtod.
+ *
+ * The usual field (an integer or a plain decimal of at most 16 bytes after
+ * the sign) takes a short path first: its bytes go into one or two words and
+ * its digits into a number 8 at a time, without a loop (see below). */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -89,7 +93,8 @@ static const double exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6, 
                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 /* W * 10^Q (W != 0) correctly rounded into *out, or 0 when unsure. */
-static int eisel_lemire(uint64_t w, int64_t q, int neg, double *out)
+__attribute__((always_inline)) static inline int eisel_lemire(uint64_t w, int64_t q, int neg,
+                                                              double *out)
 {
     if (q < MIN_Q || q > MAX_Q)
         return 0;
@@ -173,7 +178,32 @@ static inline uint32_t parse_8digits(uint64_t v)
     return (uint32_t)((((v & mask) * mul1) + (((v >> 16) & mask) * mul2)) >> 32);
 }
 
-int hops__parse_number(const char *p, size_t len, double *out, int64_t *iout)
+/* W * 10^EXP10 (with the sign NEG) into *out: 1, or 0 when not finite. W
+ * holds every significant digit (at most 19); P, LEN are the whole field, for
+ * strtod when the fast ways are unsure. */
+__attribute__((always_inline)) static inline int
+finish_double(uint64_t w, int64_t exp10, int neg, const char *p, size_t len, double *out)
+{
+    if (w == 0) {
+        *out = neg ? -0.0 : 0.0;
+        return 1;
+    }
+    if (w <= (1ULL << 53) && exp10 >= -22 && exp10 <= 22) {
+        /* Both exact, so one IEEE operation rounds correctly (Clinger). */
+        double d = (double)w;
+        d = exp10 < 0 ? d / exact_pow10[-exp10] : d * exact_pow10[exp10];
+        *out = neg ? -d : d;
+        return 1;
+    }
+    if (eisel_lemire(w, exp10, neg, out))
+        return 1;
+    return slow_parse(p, len, out);
+}
+
+/* hops__parse_number for any field, a byte at a time: long ones, exponents,
+ * more than 19 digits, and what the short path passes on. */
+__attribute__((noinline)) static int parse_general(const char *p, size_t len, double *out,
+                                                   int64_t *iout)
 {
     const char *s = p, *end = p + len;
     int neg = 0;
@@ -228,19 +258,233 @@ int hops__parse_number(const char *p, size_t len, double *out, int64_t *iout)
         if (digits > 19)
             return slow_parse(p, len, out) ? 2 : 0;
     }
-    if (w == 0) {
-        *out = neg ? -0.0 : 0.0;
-        return 2;
+    return finish_double(w, exp10, neg, p, len, out) ? 2 : 0;
+}
+
+/* ---- the short path ----
+ *
+ * Most fields are short: at most 16 bytes after the sign. The short path
+ * holds such a field, xor '0', aligned to the right in 16 bytes: A the first
+ * 8, B the last 8 (byte i of N at byte 16 - N + i), the bytes in front zero
+ * or 0x30 (both read as leading zeros). A per-byte test marks the
+ * non-digits; when there is none, or one '.', the digits (those before the
+ * '.' moved up a byte over it) go into a number 8 at a time. No branch
+ * depends on the digits themselves, whose count varies from field to field:
+ * a loop over them costs a mispredicted exit on every other field. */
+
+#define BYTES(b) (0x0101010101010101ULL * (b))
+
+static inline uint64_t load4(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
+}
+
+/* The N (1 to 8) bytes at S as the top of a little-endian word: byte i at
+ * byte 8 - N + i, zeros below. Reads nothing outside [S, S+N): two
+ * overlapping loads of 4 when N >= 4, else the first, middle and last byte. */
+static inline uint64_t load_top(const char *s, size_t n)
+{
+    if (n >= 4)
+        return load4(s + n - 4) << 32 | load4(s) << 8 * (8 - n);
+    return (uint64_t)(unsigned char)s[n - 1] << 56 |
+           (uint64_t)(unsigned char)s[n / 2] << 8 * (8 - n + n / 2) |
+           (uint64_t)(unsigned char)s[0] << 8 * (8 - n);
+}
+
+/* 0x80 in each byte of T (bytes xor '0') that was not an ASCII digit, 0 in
+ * the others; no carry crosses a byte. */
+static inline uint64_t nondigit_bytes(uint64_t t)
+{
+    return (((t & BYTES(0x7F)) + BYTES(0x80 - 10)) | t) & BYTES(0x80);
+}
+
+/* Eight digit values (0 to 9, one a byte, the first the most significant) as
+ * a number: parse_8digits without the '0' to take off. */
+static inline uint64_t digits8_value(uint64_t v)
+{
+    const uint64_t mask = 0x000000FF000000FFULL, mul1 = 0x000F424000000064ULL,
+                   mul2 = 0x0000271000000001ULL;
+    v = (v * 10) + (v >> 8);
+    return (((v & mask) * mul1) + (((v >> 16) & mask) * mul2)) >> 32;
+}
+
+/* X (not negative, +0 included) with the sign NEG, without a branch: the
+ * sign of a field is as good as random. */
+static inline double with_sign(double x, int neg)
+{
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    bits |= (uint64_t)neg << 63;
+    memcpy(&x, &bits, sizeof bits);
+    return x;
+}
+
+/* Is B (N of 1 to 8 bytes, as load_top) a plain mantissa, D+ or D*.D* with
+ * a digit? 1 with its digits as *W (< 10^8) and *FRAC the count after the
+ * '.' (-1 without one), else 0. */
+__attribute__((always_inline)) static inline int mantissa8(uint64_t b, size_t n, uint64_t *w,
+                                                           int *frac)
+{
+    /* 0x80 at the non-digits among the N bytes; D: the digits' values, 0
+     * elsewhere. */
+    uint64_t nd = nondigit_bytes(b), inside = nd & BYTES(0x80) << 8 * (8 - n);
+    uint64_t d = b & ~((nd >> 7) * 0xFF);
+    if (!inside) {
+        *w = digits8_value(d);
+        *frac = -1;
+        return 1;
     }
-    if (w <= (1ULL << 53) && exp10 >= -22 && exp10 <= 22) {
-        double d = (double)w;
-        d = exp10 < 0 ? d / exact_pow10[-exp10] : d * exact_pow10[exp10];
-        *out = neg ? -d : d;
-        return 2;
+    uint64_t at = inside >> 7; /* 1 in the byte of each non-digit */
+    if ((inside & (inside - 1)) || (b & at * 0xFF) != at * ('.' ^ '0') || n == 1)
+        return 0;
+    d = (d & (at - 1)) << 8 | (d & ~(at - 1));
+    *w = digits8_value(d);
+    *frac = 7 - (int)((unsigned)__builtin_ctzll(at) / 8);
+    return 1;
+}
+
+/* mantissa8 for N of 9 to 16 bytes in A, B: *W < 10^16, and < 10^15 with a
+ * '.'. */
+__attribute__((always_inline)) static inline int mantissa16(uint64_t a, uint64_t b, size_t n,
+                                                            uint64_t *w, int *frac)
+{
+    uint64_t nd_a = nondigit_bytes(a), nd_b = nondigit_bytes(b);
+    uint64_t in_a = nd_a & BYTES(0x80) << 8 * (16 - n);
+    uint64_t da = a & ~((nd_a >> 7) * 0xFF), db = b & ~((nd_b >> 7) * 0xFF);
+    if (!(in_a | nd_b)) {
+        *w = digits8_value(da) * 100000000 + digits8_value(db);
+        *frac = -1;
+        return 1;
     }
-    if (eisel_lemire(w, exp10, neg, out))
-        return 2;
-    return slow_parse(p, len, out) ? 2 : 0;
+    uint64_t at_a = in_a >> 7, at_b = nd_b >> 7;
+    if ((in_a && nd_b) || (in_a & (in_a - 1)) || (nd_b & (nd_b - 1)) ||
+        ((a & at_a * 0xFF) ^ at_a * ('.' ^ '0')) || ((b & at_b * 0xFF) ^ at_b * ('.' ^ '0')))
+        return 0;
+    u128 d = (u128)db << 64 | da, before = ((u128)at_b << 64 | at_a) - 1;
+    d = (d & before) << 8 | (d & ~before);
+    *w = digits8_value((uint64_t)d) * 100000000 + digits8_value((uint64_t)(d >> 64));
+    *frac = 15 - (int)(at_a ? (unsigned)__builtin_ctzll(at_a) / 8
+                            : 8 + (unsigned)__builtin_ctzll(at_b) / 8);
+    return 1;
+}
+
+/* A plain mantissa: an integer (kind 1; under 10^16, so it fits; -0 for
+ * "-0") or W / 10^FRAC with W < 2^53: both exact, so one IEEE division
+ * rounds correctly (Clinger); 0 / 10^k is +0, then -0 with the sign. */
+static inline int short_result(uint64_t w, int frac, int neg, double *out, int64_t *iout)
+{
+    if (frac < 0) {
+        *iout = neg ? (int64_t)(0 - w) : (int64_t)w;
+        *out = with_sign((double)(int64_t)w, neg);
+        return 1;
+    }
+    *out = with_sign((double)(int64_t)w / exact_pow10[frac], neg);
+    return 2;
+}
+
+/* Can a field still be a number when its first non-digit (the lowest 0x80
+ * in FLAGS, not 0, a byte of T) is there? Only if it is '.', 'e' or 'E':
+ * "2021-03-04", "12:30", "3 kg" need go no further. */
+static inline int first_nondigit_ok(uint64_t t, uint64_t flags)
+{
+    unsigned c = (unsigned)(t >> ((unsigned)__builtin_ctzll(flags) & ~7u)) & 0xFF;
+    return c == ('.' ^ '0') || (c | 0x20) == (('e' ^ '0') | 0x20);
+}
+
+/* finish_double out of line, for the short path's rare cases: kind 2, or
+ * 0. */
+__attribute__((noinline)) static int finish_double_cold(uint64_t w, int64_t exp10, int neg,
+                                                        const char *p, size_t len, double *out)
+{
+    return finish_double(w, exp10, neg, p, len, out) ? 2 : 0;
+}
+
+/* W * 10^E (W < 2^53) with the sign NEG into *out: kind 2, or 0. */
+static inline int short_exp_result(uint64_t w, int64_t e, int neg, const char *p, size_t len,
+                                   double *out)
+{
+    if (e < -22 || e > 22)
+        return finish_double_cold(w, e, neg, p, len, out);
+    /* Clinger, as finish_double; 0 gives +0, then -0 with the sign. */
+    double x = (double)(int64_t)w;
+    *out = with_sign(e < 0 ? x / exact_pow10[-e] : x * exact_pow10[e], neg);
+    return 2;
+}
+
+/* parse_short16's field (S, N; B its last 8 bytes, with a non-digit) when it
+ * is not a plain mantissa: a number only as MANTISSA [eE] [+-]? D+ , as
+ * printf's %e writes it. The exponent's digits are those after the last
+ * non-digit in B, the 'e' is at or just before it, and the mantissa, when
+ * at most 8 bytes, goes through mantissa8. */
+__attribute__((noinline)) static int parse_short16_exp(const char *p, size_t len, const char *s,
+                                                       size_t n, uint64_t b, double *out)
+{
+    uint64_t nd = nondigit_bytes(b);
+    unsigned last = (63 - (unsigned)__builtin_clzll(nd)) / 8, edigits = 7 - last;
+    if (edigits == 0)
+        return 0;
+    int64_t e = (int64_t)digits8_value(b & ~0ULL << 8 * (last + 1));
+    size_t at = n - 1 - edigits;
+    unsigned char c = (unsigned char)s[at];
+    e = c == '-' ? -e : e;
+    at -= ((unsigned)(c - '+') & ~2u) == 0; /* past a '+' or '-' */
+    if ((s[at] | 0x20) != 'e')
+        return 0;
+    /* The mantissa, S[0, AT); more than 8 bytes of it is rare. */
+    uint64_t w;
+    int frac;
+    if (at > 8) {
+        int64_t i;
+        return parse_general(p, len, out, &i);
+    }
+    if (at == 0 || !mantissa8(load_top(s, at) ^ BYTES('0'), at, &w, &frac))
+        return 0;
+    return short_exp_result(w, e - (frac < 0 ? 0 : frac), p[0] == '-', p, len, out);
+}
+
+/* The short path for N of 9 to 16 bytes (17: parse_general). */
+__attribute__((noinline)) static int parse_short16(const char *p, size_t len, const char *s,
+                                                   size_t n, double *out, int64_t *iout)
+{
+    if (n > 16)
+        return parse_general(p, len, out, iout);
+    uint64_t a = load8(s) << 8 * (16 - n) ^ BYTES('0'), b = load8(s + n - 8) ^ BYTES('0'), w;
+    int frac;
+    if (!mantissa16(a, b, n, &w, &frac)) {
+        uint64_t in_a = nondigit_bytes(a) & BYTES(0x80) << 8 * (16 - n), nd_b = nondigit_bytes(b);
+        if (!(in_a ? first_nondigit_ok(a, in_a) : first_nondigit_ok(b, nd_b)))
+            return 0;
+        if (!nd_b) /* an exponent of 8 digits or more */
+            return parse_general(p, len, out, iout);
+        return parse_short16_exp(p, len, s, n, b, out);
+    }
+    return short_result(w, frac, p[0] == '-', out, iout);
+}
+
+/* The short path for up to 8 bytes after the sign here, parse_short16 for 9
+ * to 16; parse_general for longer fields and for those that are not a plain
+ * mantissa (an exponent, junk). */
+int hops__parse_number(const char *p, size_t len, double *out, int64_t *iout)
+{
+    if (len - 1 >= 17)
+        return len ? parse_general(p, len, out, iout) : 0;
+    size_t sign = p[0] == '-' || p[0] == '+', n = len - sign;
+    const char *s = p + sign;
+    if (n - 1 >= 8) /* "+", "-", or 9 to 17 bytes */
+        return n ? parse_short16(p, len, s, n, out, iout) : 0;
+    uint64_t b = load_top(s, n) ^ BYTES('0'), w;
+    int frac;
+    if (!mantissa8(b, n, &w, &frac)) {
+        if (!first_nondigit_ok(b, nondigit_bytes(b) & BYTES(0x80) << 8 * (8 - n)))
+            return 0;
+        return parse_general(p, len, out, iout);
+    }
+    return short_result(w, frac, p[0] == '-', out, iout);
 }
 
 int hops__parse_double(const char *p, size_t len, double *out)

@@ -156,6 +156,198 @@ static void test_parse_int64(void **state)
     assert_int_equal(hops__parse_number("", 0, &x, &v), 0);
 }
 
+/* The reference for hops__parse_number: the grammar [+-]? (D+ [. D*] | . D+)
+ * ([eE] [+-]? D+)? checked a byte at a time, kind 1 for [+-]? D+ of at most
+ * 19 digits (leading zeros counted) within int64, else strtod in the C
+ * locale, refused when not finite. */
+static int ref_parse_number(const char *p, size_t len, double *x, int64_t *iv)
+{
+    size_t i = 0, digits = 0, dot = 0, exp = 0;
+    if (i < len && (p[i] == '+' || p[i] == '-'))
+        i++;
+    for (; i < len && ((unsigned)(p[i] - '0') < 10 || (p[i] == '.' && !dot)); i++)
+        p[i] == '.' ? (void)(dot = 1) : (void)digits++;
+    if (!digits)
+        return 0;
+    if (i < len && (p[i] == 'e' || p[i] == 'E')) {
+        exp = ++i;
+        if (i < len && (p[i] == '+' || p[i] == '-'))
+            i++;
+        size_t e0 = i;
+        while (i < len && (unsigned)(p[i] - '0') < 10)
+            i++;
+        if (i == e0)
+            return 0;
+    }
+    if (i != len)
+        return 0;
+    char buf[128];
+    assert_true(len < sizeof buf);
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    if (!dot && !exp && digits <= 19) {
+        int neg = buf[0] == '-';
+        uint64_t v = strtoull(buf + (buf[0] == '-' || buf[0] == '+'), NULL, 10);
+        if (v <= (uint64_t)INT64_MAX + (uint64_t)neg) {
+            *iv = neg ? (int64_t)(0 - v) : (int64_t)v;
+            *x = neg && !v ? -0.0 : (double)*iv;
+            return 1;
+        }
+    }
+    *x = strtod(buf, NULL);
+    return isfinite(*x) ? 2 : 0;
+}
+
+/* S (LEN bytes) parsed by hops__parse_number from a heap block of exactly LEN
+ * bytes, so that the sanitizer catches a read outside the field, against the
+ * reference: the same kind, and the same bits. */
+static void check_number(const char *s, size_t len)
+{
+    char *p = malloc(len ? len : 1);
+    assert_non_null(p);
+    memcpy(p, s, len);
+    double got = 1.5, want = 2.5;
+    int64_t gi = 7, wi = 9;
+    int kind = hops__parse_number(p, len, &got, &gi), ref = ref_parse_number(p, len, &want, &wi);
+    free(p);
+    if (kind != ref || (ref && memcmp(&got, &want, sizeof got) != 0) || (ref == 1 && gi != wi))
+        fail_msg("'%.*s': kind %d %.17g %lld, reference kind %d %.17g %lld", (int)len, s, kind, got,
+                 (long long)gi, ref, want, (long long)wi);
+}
+
+/* N random characters from SET into BUF. */
+static size_t rnd_chars(char *buf, size_t n, const char *set)
+{
+    size_t k = strlen(set);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = set[rnd() % k];
+    return n;
+}
+
+static void test_parse_number_matches_reference(void **state)
+{
+    (void)state;
+    /* Every string of up to 5 characters over an alphabet of the grammar's
+     * parts and a stranger: the syntax edge cases ("+", ".", "1.", ".5",
+     * "1e", "1e+", "-.e1", "00", "1 "). */
+    static const char alpha[] = "019.e-+ ";
+    char buf[96];
+    for (size_t len = 0; len <= 5; len++) {
+        size_t total = 1;
+        for (size_t i = 0; i < len; i++)
+            total *= sizeof alpha - 1;
+        for (size_t code = 0; code < total; code++) {
+            size_t c = code;
+            for (size_t i = 0; i < len; i++, c /= sizeof alpha - 1)
+                buf[i] = alpha[c % (sizeof alpha - 1)];
+            check_number(buf, len);
+        }
+    }
+    for (int i = 0; i < 400000; i++) {
+        size_t n = 0;
+        switch (rnd() % 8) {
+        case 0:
+        case 1:
+        case 2: /* short decimals, as a CSV writer prints them */
+            if (rnd() % 3 == 0)
+                buf[n++] = rnd() % 2 ? '-' : '+';
+            n += rnd_chars(buf + n, rnd() % 9, "0123456789");
+            if (rnd() % 4)
+                buf[n++] = '.';
+            n += rnd_chars(buf + n, rnd() % 9, "0123456789");
+            break;
+        case 3: /* integers of 1 to 20 digits, and leading zeros */
+            if (rnd() % 2)
+                buf[n++] = rnd() % 3 ? '-' : '+';
+            n += rnd_chars(buf + n, rnd() % 4 == 0 ? rnd() % 6 : 0, "0");
+            n += rnd_chars(buf + n, 1 + rnd() % 20, "0123456789");
+            break;
+        case 4: /* 15 to 20 digits with a point */
+            if (rnd() % 2)
+                buf[n++] = '-';
+            n += rnd_chars(buf + n, rnd() % 21, "0123456789");
+            buf[n++] = '.';
+            n += rnd_chars(buf + n, rnd() % 21, "0123456789");
+            break;
+        case 5: /* exponents */
+            if (rnd() % 2)
+                buf[n++] = '-';
+            n += rnd_chars(buf + n, rnd() % 10, "0123456789");
+            if (rnd() % 2)
+                buf[n++] = '.';
+            n += rnd_chars(buf + n, rnd() % 10, "0123456789");
+            buf[n++] = rnd() % 2 ? 'e' : 'E';
+            if (rnd() % 2)
+                buf[n++] = rnd() % 2 ? '-' : '+';
+            n += rnd_chars(buf + n, rnd() % 5, "0123456789");
+            break;
+        case 6: { /* printf's %g, %e and %.17g */
+            double v = rnd_normal() * pow(10, (double)(rnd() % 40) - 20);
+            unsigned f = (unsigned)(rnd() % 3);
+            n = (size_t)(f == 0   ? snprintf(buf, sizeof buf, "%g", v)
+                         : f == 1 ? snprintf(buf, sizeof buf, "%e", v)
+                                  : snprintf(buf, sizeof buf, "%.17g", v));
+            break;
+        }
+        default: /* junk: a number with a byte changed */
+            n = (size_t)snprintf(buf, sizeof buf, "%g", rnd_normal() * 1000);
+            buf[rnd() % n] = "x. e-+:/\0"[rnd() % 9];
+            break;
+        }
+        check_number(buf, n);
+    }
+    static const char *const edge[] = {"-0",
+                                       "+0",
+                                       "-0.0",
+                                       "-.0",
+                                       "0.",
+                                       "-0e5",
+                                       "00",
+                                       "-00",
+                                       "0000000000000000",
+                                       "9999999999999999",
+                                       "-9999999999999999",
+                                       "99999999999999999",
+                                       "9223372036854775807",
+                                       "-9223372036854775808",
+                                       "9223372036854775808",
+                                       "-9223372036854775809",
+                                       "0000000000000000000001",
+                                       "12345678.9",
+                                       "1234567.89",
+                                       "0.12345678",
+                                       "-0.0775385",
+                                       "999999999999999.9",
+                                       "9007199254740993",
+                                       "9007199254740993.0",
+                                       "1.5e-5",
+                                       "1e22",
+                                       "1e23",
+                                       "1e-22",
+                                       "1e-23",
+                                       "1.234560e+02",
+                                       "1e309",
+                                       "1e-400",
+                                       "1.2.3",
+                                       "1e",
+                                       "1e+",
+                                       "+",
+                                       "-",
+                                       ".",
+                                       "1.",
+                                       ".5",
+                                       "1 ",
+                                       " 1",
+                                       "1,5",
+                                       "2021-03-04",
+                                       "12:30:45",
+                                       "nan",
+                                       "inf",
+                                       "-inf"};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
+        check_number(edge[i], strlen(edge[i]));
+}
+
 /* ---- exact sum ---- */
 
 static void test_xsum_exact(void **state)
@@ -858,6 +1050,7 @@ int main(void)
         cmocka_unit_test(test_parse_double_matches_strtod),
         cmocka_unit_test(test_parse_double_rejects),
         cmocka_unit_test(test_parse_int64),
+        cmocka_unit_test(test_parse_number_matches_reference),
         cmocka_unit_test(test_xsum_exact),
         cmocka_unit_test(test_xsum_random_matches_integer_sum),
         cmocka_unit_test(test_xsum_order_independent),
