@@ -49,6 +49,8 @@ uint64_t hops__hash64(const void *key, size_t len, uint64_t seed)
 {
     const uint8_t *p = key;
     uint64_t a, b;
+    if (!seed && len <= 16)
+        return hops__hash64_short(key, len);
     /* mix(P0, P1), the mixed seed 0 every sketch uses, precomputed */
     seed = seed ? seed ^ mix(seed ^ P0, P1) : 0x1ff5c2923a788d2cULL;
     if (len <= 16) {

@@ -22,6 +22,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "data_internal.h"
 #include "hops/schema.h"
@@ -475,11 +478,23 @@ static inline int add_number(chunk *c, col_chunk *cc, size_t col, double x)
     return cc->nx == BATCH ? col_flush(cc, 0) : 0;
 }
 
-/* The sum of X[i] * Y[i] over N values, in four interleaved partial sums. */
+/* The sum of X[i] * Y[i] over N values, in four interleaved partial sums
+ * (two SSE2 registers of two where there is SSE2: the same sums either way). */
 static double dot(const double *x, const double *y, uint32_t n)
 {
     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     uint32_t i = 0;
+#if defined(__SSE2__)
+    __m128d a01 = _mm_setzero_pd(), a23 = _mm_setzero_pd();
+    for (; i + 4 <= n; i += 4) {
+        a01 = _mm_add_pd(a01, _mm_mul_pd(_mm_loadu_pd(x + i), _mm_loadu_pd(y + i)));
+        a23 = _mm_add_pd(a23, _mm_mul_pd(_mm_loadu_pd(x + i + 2), _mm_loadu_pd(y + i + 2)));
+    }
+    double t[4];
+    _mm_storeu_pd(t, a01);
+    _mm_storeu_pd(t + 2, a23);
+    s0 = t[0], s1 = t[1], s2 = t[2], s3 = t[3];
+#endif
     for (; i + 4 <= n; i += 4) {
         s0 += x[i] * y[i];
         s1 += x[i + 1] * y[i + 1];
@@ -555,7 +570,7 @@ static hops_status on_record(void *ud, void *cs, const hops_record *rec)
         const hops_field *f = &rec->fields[i];
         if (f->is_null)
             continue;
-        c->hash[i] = hops__hash64(f->ptr, f->len, 0);
+        c->hash[i] = f->len <= 16 ? hops__hash64_short(f->ptr, f->len) : hops__hash64(f->ptr, f->len, 0);
         if (!c->cols[i].a.freq.hll_only) /* (HLL-only hashes are batched) */
             hops__freq_prefetch(&c->cols[i].a.freq, c->hash[i]);
     }

@@ -1044,9 +1044,40 @@ static void test_freq_mixed_merge(void **state)
     hops__freq_free(&b);
 }
 
+/* The hash is part of every saved state (HLL registers, value tables):
+ * fixed values, from wyhash's construction, for the short inline path and
+ * the general one. */
+static void test_hash64_golden(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        uint64_t h;
+    } golden[] = {
+        {"", 0x0409638ee2bde459ULL},
+        {"a", 0x28d2053309d28531ULL},
+        {"ab", 0xbc9ce12eaf0083ecULL},
+        {"abc", 0x02a4f1d7cb516c72ULL},
+        {"abcd", 0x48dfe2b09ab52113ULL},
+        {"0.304717", 0x1e8cbfedc786609dULL},
+        {"-94.2822", 0x7c4f08b247df78e2ULL},
+        {"hello world 1234", 0xda1f137d608fcf40ULL},
+        {"seventeen chars!!", 0xd6f57e2e0a59ed06ULL},
+        {"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 0x7010ab844f042b35ULL},
+    };
+    for (size_t i = 0; i < sizeof golden / sizeof golden[0]; i++) {
+        size_t len = strlen(golden[i].s);
+        assert_true(hops__hash64(golden[i].s, len, 0) == golden[i].h);
+        if (len <= 16)
+            assert_true(hops__hash64_short(golden[i].s, len) == golden[i].h);
+    }
+    assert_true(hops__hash64("abc", 3, 7) == 0xa3fd2b296f6c4e81ULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hash64_golden),
         cmocka_unit_test(test_parse_double_matches_strtod),
         cmocka_unit_test(test_parse_double_rejects),
         cmocka_unit_test(test_parse_int64),
