@@ -311,6 +311,12 @@ typedef struct {
     size_t label_col; /* the --label column, or SIZE_MAX */
     pthread_mutex_t lock;
     chunk *live;
+    /* Per column: 1 once the merged state counts only distinct values (HLL).
+     * A chunk begun after that skips counting that column's values exactly:
+     * merged into an HLL-only state, both give the same registers, so the
+     * result does not depend on when a chunk began. Written by chunk_end,
+     * read by chunk_begin on parser threads (atomics). */
+    int *hll_hint;
 } stats_run;
 
 static void chunk_free(stats_run *run, chunk *c)
@@ -344,8 +350,14 @@ static void *chunk_begin(void *ud)
         free(c);
         return NULL;
     }
-    for (size_t i = 0; i < run->n_cols; i++)
+    for (size_t i = 0; i < run->n_cols; i++) {
         col_acc_init(&c->cols[i].a, CHUNK_FREQ_EXACT, CHUNK_FREQ_KEEP);
+        if (__atomic_load_n(&run->hll_hint[i], __ATOMIC_RELAXED) &&
+            hops__freq_stop_counting(&c->cols[i].a.freq) != 0) {
+            chunk_free(run, c);
+            return NULL;
+        }
+    }
     pthread_mutex_lock(&run->lock);
     c->next = run->live;
     if (run->live)
@@ -727,6 +739,8 @@ static hops_status chunk_end(void *ud, void *cs)
         }
         if (col_acc_merge(&run->acc.cols[i], &cc->a, hops__mix64(i + 1)) != 0)
             st = hops__error(HOPS_ENOMEM, "out of memory");
+        if (run->acc.cols[i].freq.hll_only)
+            __atomic_store_n(&run->hll_hint[i], 1, __ATOMIC_RELAXED);
     }
     if (st == HOPS_OK && corr_flush(c) != 0)
         st = hops__error(HOPS_ENOMEM, "out of memory");
@@ -792,6 +806,11 @@ static hops_status stats_scan(const char *path, const hops_stats_options *o, int
         hops__table_info_free(&run.info);
         return st;
     }
+    if (!(run.hll_hint = calloc(run.n_cols ? run.n_cols : 1, sizeof *run.hll_hint))) {
+        stats_acc_free(&run.acc);
+        hops__table_info_free(&run.info);
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    }
     pthread_mutex_init(&run.lock, NULL);
     hops_scan_cb cb = {&run, chunk_begin, on_record, chunk_end, chunk_finish};
     if (range)
@@ -804,6 +823,7 @@ static hops_status stats_scan(const char *path, const hops_stats_options *o, int
         chunk_free(&run, c);
     }
     pthread_mutex_destroy(&run.lock);
+    free(run.hll_hint);
     if (st == HOPS_OK && info2.n_columns != run.n_cols)
         st = hops__error(HOPS_EPARSE, "%s: the columns changed while reading (%zu, then %zu)", path,
                          run.n_cols, info2.n_columns);
