@@ -293,7 +293,6 @@ typedef struct chunk {
     int k; /* correlation candidates */
     int cand[CORR_MAX];
     int16_t *slot_of;     /* per column: candidate index, or -1 */
-    uint64_t *hash;       /* per column: this row's value hash */
     double *vb;           /* k * BATCH: candidate a's shifted values in the batch's
                              rows at [a * BATCH + r], 0 where missing */
     uint64_t pb[BATCH];   /* the batch's rows: which candidates are present */
@@ -327,7 +326,6 @@ static void chunk_free(stats_run *run, chunk *c)
         col_acc_free(&c->cols[i].a);
     free(c->cols);
     free(c->slot_of);
-    free(c->hash);
     free(c->sxy);
     free(c->vb);
     free(c->dn);
@@ -343,10 +341,7 @@ static void *chunk_begin(void *ud)
     if (!c)
         return NULL;
     c->cols = calloc(run->n_cols ? run->n_cols : 1, sizeof *c->cols);
-    c->hash = malloc((run->n_cols ? run->n_cols : 1) * sizeof *c->hash);
-    if (!c->cols || !c->hash) {
-        free(c->cols);
-        free(c->hash);
+    if (!c->cols) {
         free(c);
         return NULL;
     }
@@ -575,32 +570,23 @@ static hops_status on_record(void *ud, void *cs, const hops_record *rec)
     c->rows++;
     uint64_t present = 0;
     double *vrow = c->vb ? c->vb + c->nr : NULL; /* this row's shifted values, stride BATCH */
-    /* Hash every value first and prefetch where its counts live: a row
-     * touches a dozen tables too big for L1 together, and the misses then
-     * overlap instead of queueing. */
-    for (size_t i = 0; i < n && i < rec->n_fields; i++) {
-        const hops_field *f = &rec->fields[i];
-        if (f->is_null)
-            continue;
-        c->hash[i] = f->len <= 16 ? hops__hash64_short(f->ptr, f->len) : hops__hash64(f->ptr, f->len, 0);
-        if (!c->cols[i].a.freq.hll_only) /* (HLL-only hashes are batched) */
-            hops__freq_prefetch(&c->cols[i].a.freq, c->hash[i]);
-    }
+    const size_t have = n < rec->n_fields ? n : rec->n_fields; /* the rest are missing */
     for (size_t i = 0; i < n; i++) {
-        const hops_field *f = i < rec->n_fields ? &rec->fields[i] : NULL;
         col_chunk *cc = &c->cols[i];
-        if (!f || f->is_null) {
+        if (i >= have || rec->fields[i].is_null) {
             cc->a.nulls++;
             continue;
         }
+        const hops_field *f = &rec->fields[i];
         const char *p = f->ptr;
         size_t len = f->len;
+        uint64_t h = len <= 16 ? hops__hash64_short(p, len) : hops__hash64(p, len, 0);
         cc->a.count++;
         if (cc->a.freq.hll_only) {
-            cc->hb[cc->nh++] = c->hash[i];
+            cc->hb[cc->nh++] = h;
             if (cc->nh == BATCH && col_flush(cc, 0) != 0)
                 return hops__error(HOPS_ENOMEM, "out of memory");
-        } else if (hops__freq_add(&cc->a.freq, p, len, c->hash[i]) != 0)
+        } else if (hops__freq_add(&cc->a.freq, p, len, h) != 0)
             return hops__error(HOPS_ENOMEM, "out of memory");
         if (len == 0) {
             cc->a.n_str++;
