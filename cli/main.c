@@ -1,4 +1,5 @@
 /* hops — the command-line tool. */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,8 +44,24 @@ static void log_to_stderr(hops_log_level level, const char *msg, void *ud)
     fprintf(stderr, "hops: %s: %s\n", level <= HOPS_LOG_ERROR ? names[level] : "log", msg);
 }
 
+/* OpenBLAS (pthreads build) starts its worker threads when it is loaded,
+ * and they spin on sched_yield for about 0.1 s of CPU before they sleep:
+ * time taken from every command, most of which never call BLAS. Stop them;
+ * OpenBLAS starts them again on the first call that needs them. Looked up
+ * at run time, since only that build has them. */
+static void quiet_blas_threads(void)
+{
+    void *sym = dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
+    if (sym) {
+        int (*shutdown)(void);
+        memcpy(&shutdown, &sym, sizeof shutdown);
+        shutdown();
+    }
+}
+
 int main(int argc, char **argv)
 {
+    quiet_blas_threads();
     hops_log_set_sink(log_to_stderr, NULL);
     if (argc < 2) {
         fputs(usage, stderr);
