@@ -296,6 +296,7 @@ typedef struct chunk {
     double *vb;           /* k * BATCH: candidate a's shifted values in the batch's
                              rows at [a * BATCH + r], 0 where missing */
     uint64_t pb[BATCH];   /* the batch's rows: which candidates are present */
+    uint16_t *miss_rows;  /* k * BATCH: per candidate, the batch's rows without it */
     uint32_t nr;          /* rows in the batch */
     double *sxy;          /* k * k: sums of v_a v_b, a < b */
     double *dn, *d1, *d2; /* k * k: [j * k + a] over rows where j is missing: */
@@ -328,6 +329,7 @@ static void chunk_free(stats_run *run, chunk *c)
     free(c->slot_of);
     free(c->sxy);
     free(c->vb);
+    free(c->miss_rows);
     free(c->dn);
     free(c->d1);
     free(c->d2);
@@ -406,7 +408,8 @@ static hops_status chunk_start(stats_run *run, chunk *c, const hops_record *rec)
     }
     c->sxy = calloc((size_t)c->k * (size_t)c->k, sizeof *c->sxy);
     c->vb = calloc((size_t)c->k * BATCH, sizeof *c->vb);
-    return c->sxy && c->vb ? HOPS_OK : hops__error(HOPS_ENOMEM, "out of memory");
+    c->miss_rows = malloc((size_t)c->k * BATCH * sizeof *c->miss_rows);
+    return c->sxy && c->vb && c->miss_rows ? HOPS_OK : hops__error(HOPS_ENOMEM, "out of memory");
 }
 
 /* hops__kll_add of X[0, N), in order. */
@@ -525,10 +528,18 @@ static int corr_flush(chunk *c)
     for (int a = 0; a < k; a++)
         for (int b = a + 1; b < k; b++)
             c->sxy[a * k + b] += dot(c->vb + (size_t)a * BATCH, c->vb + (size_t)b * BATCH, nr);
+    /* The rows where each candidate is missing (few), then per candidate j
+     * and every other a: the count, sum and sum of squares of a over them
+     * (v_a is 0 where a is missing too; only the count needs the bit). */
     const uint64_t all = k == 64 ? ~0ULL : (1ULL << k) - 1;
-    for (uint32_t r = 0; r < nr; r++) {
-        uint64_t present = c->pb[r];
-        if (present == all)
+    uint32_t n_miss[CORR_MAX] = {0};
+    for (uint32_t r = 0; r < nr; r++)
+        for (uint64_t miss = ~c->pb[r] & all; miss; miss &= miss - 1) {
+            int j = __builtin_ctzll(miss);
+            c->miss_rows[(size_t)j * BATCH + n_miss[j]++] = (uint16_t)r;
+        }
+    for (int j = 0; j < k; j++) {
+        if (!n_miss[j])
             continue;
         if (!c->dn) {
             size_t n = (size_t)k * (size_t)k;
@@ -538,16 +549,22 @@ static int corr_flush(chunk *c)
             if (!c->dn || !c->d1 || !c->d2)
                 return -1;
         }
-        for (uint64_t miss = ~present & all; miss; miss &= miss - 1) {
-            int j = __builtin_ctzll(miss);
-            double *dn = c->dn + j * k, *d1 = c->d1 + j * k, *d2 = c->d2 + j * k;
-            for (uint64_t on = present; on; on &= on - 1) {
-                int a = __builtin_ctzll(on);
-                double v = c->vb[(size_t)a * BATCH + r];
-                dn[a] += 1;
-                d1[a] += v;
-                d2[a] += v * v;
+        const uint16_t *rows = c->miss_rows + (size_t)j * BATCH;
+        for (int a = 0; a < k; a++) {
+            if (a == j)
+                continue;
+            const double *va = c->vb + (size_t)a * BATCH;
+            double cnt = 0, s1 = 0, s2 = 0;
+            for (uint32_t t = 0; t < n_miss[j]; t++) {
+                uint32_t r = rows[t];
+                double v = va[r];
+                cnt += (double)(c->pb[r] >> a & 1);
+                s1 += v;
+                s2 += v * v;
             }
+            c->dn[j * k + a] += cnt;
+            c->d1[j * k + a] += s1;
+            c->d2[j * k + a] += s2;
         }
     }
     memset(c->vb, 0, (size_t)k * BATCH * sizeof *c->vb);
