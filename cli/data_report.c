@@ -22,7 +22,8 @@ static const char usage[] =
     "  --label COL         plot the class balance of COL and its imbalance ratio\n"
     "  --title T           the page's title (default: the file's or dataset's name)\n"
     "  --stats STATS.json  render a document saved by `hops data stats --json` instead of\n"
-    "                      reading FILE (give --label to `hops data stats` then)\n"
+    "                      reading FILE (give --label, and --correlation for the\n"
+    "                      heatmap, to `hops data stats` then)\n"
     "\n"
     "Read options:\n"
     "  --format csv|jsonl, --delimiter C, --no-header, --threads N  (see `hops data --help`)\n";

@@ -41,6 +41,8 @@ static int parse_args(int argc, char **argv, const char **path, hops_stats_optio
             i++;
         } else if (strcmp(a, "--no-correlation") == 0) {
             so->correlation = 0;
+        } else if (strcmp(a, "--correlation") == 0) {
+            so->correlation = 1;
         } else if (strcmp(a, "--no-header") == 0) {
             so->read.no_header = 1;
         } else if (a[0] != '-' && !*path) {

@@ -21,8 +21,9 @@ ok "--title with --stats"
 # The stats command's own output renders the same way (when it exists).
 if "$HOPS" data stats --help >/dev/null 2>&1; then
     printf 'a,b,c\n1,2,x\n2,4,y\n3,7,x\n,9,\n' >small.csv
-    "$HOPS" data stats small.csv --json >small.json
+    "$HOPS" data stats small.csv --correlation --json >small.json
     expect_code 0 "$HOPS" data report --stats small.json -o small.html
     assert_contains small.html '<section id="histograms">'
+    assert_contains small.html '<section id="correlation">'
     ok "a document from \`hops data stats --json\` renders"
 fi

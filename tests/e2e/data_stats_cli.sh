@@ -34,6 +34,20 @@ assert len(d["columns"][1]["numeric"]["histogram"]["counts"]) == 4
 PY
 ok "--json, --top, --bins, --no-correlation"
 
+# Correlations only on request: the default document has none.
+expect_code 0 "$HOPS" data stats d.csv --json
+cp "$T/out" default.json
+expect_code 0 "$HOPS" data stats d.csv --json --correlation
+"$PY" - default.json "$T/out" <<'PY'
+import json, sys
+plain, corr = (json.load(open(p)) for p in sys.argv[1:])
+assert "correlation" not in plain
+assert len(corr["correlation"]["columns"]) >= 2, corr.get("correlation")
+del corr["correlation"]
+assert plain == corr
+PY
+ok "--correlation adds the matrix and nothing else"
+
 printf 'a;b\n1;x\n2;y\n' >semi.csv
 expect_code 0 "$HOPS" data stats semi.csv --delimiter ';' --json
 assert_eq "$(jget '["columns"][1]["name"]' <"$T/out")" b

@@ -22,9 +22,9 @@ with open("d.csv", "w") as f:
         x = "" if r.random() < 0.05 else "%.5f" % r.gauss(3, 2)
         f.write("%s,%d,%s,%d\n" % (x, r.randint(-50, 50), r.choice("abcdefg"), r.random() < 0.15))
 PY
-"$HOPS" data stats d.csv --label label --json >single.json
+"$HOPS" data stats d.csv --label label --correlation --json >single.json
 for n in 1 2 3; do
-    expect_code 0 "$HOPS" data stats d.csv --label label --ranks $n --json
+    expect_code 0 "$HOPS" data stats d.csv --label label --correlation --ranks $n --json
     cp "$T/out" ranks$n.json
     "$PY" "$HOPS_SOURCE_DIR/tests/e2e/stats_compare.py" single.json ranks$n.json
 done

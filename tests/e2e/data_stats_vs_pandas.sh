@@ -33,7 +33,7 @@ small.to_json("small.jsonl", orient="records", lines=True)
 PY
 ok "generated big.csv (40000 rows), small.csv and small.jsonl (500 rows)"
 
-"$HOPS" data stats big.csv --label y --json >big.json
+"$HOPS" data stats big.csv --label y --correlation --json >big.json
 "$PY" "$CHECK" big.csv big.json --label y
 assert_eq "$(jget '["columns"][0]["type"]' <big.json)" float
 assert_eq "$(jget '["columns"][2]["type"]' <big.json)" int
@@ -52,13 +52,13 @@ assert_eq "$(jget '["columns"][5]["top_tracked"]' <big.json)" true
 assert_eq "$(jget '["columns"][8]["top_tracked"]' <big.json)" true
 ok "top values: counted for ints, categories and strings; not for 38000 distinct floats"
 
-"$HOPS" data stats big.csv --label y --json --threads 1 >t1.json
-"$HOPS" data stats big.csv --label y --json --threads 4 >t4.json
+"$HOPS" data stats big.csv --label y --correlation --json --threads 1 >t1.json
+"$HOPS" data stats big.csv --label y --correlation --json --threads 4 >t4.json
 cmp t1.json t4.json || fail "--threads 1 and --threads 4 differ"
 cmp t1.json big.json || fail "--threads 1 and the default differ"
 ok "the same document byte for byte for 1, 4 and all threads"
 
-HOPS_CHUNK_SIZE=4096 "$HOPS" data stats big.csv --label y --json >tiny.json
+HOPS_CHUNK_SIZE=4096 "$HOPS" data stats big.csv --label y --correlation --json >tiny.json
 "$PY" "$CHECK" big.csv tiny.json --label y
 "$PY" - big.json tiny.json <<'PY'
 import json, sys
@@ -79,7 +79,7 @@ assert_eq "$(jget '["columns"][0]["numeric"]["quantile_rank_error"]' <small.json
 ok "500 rows: the sketches are exact (quantiles interpolated like pandas, histogram = numpy)"
 
 gzip -k big.csv
-"$HOPS" data stats big.csv.gz --label y --json >gz.json
+"$HOPS" data stats big.csv.gz --label y --correlation --json >gz.json
 "$PY" - big.json gz.json <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
