@@ -241,6 +241,8 @@ typedef struct {
     hops_status status;
     char *error;          /* message of a failed chunk */
     int done;
+    int known_plain;      /* 1: checked, no '"' in buf (0: unknown) */
+    int known_ascii;      /* 1: checked, every byte ASCII and not NUL (0: unknown) */
 } chunk;
 
 static hops_status chunk_error(const parser *ps, uint64_t line, size_t col, const char *what)
@@ -576,7 +578,7 @@ static hops_status parse_csv_plain(parser *ps, chunk *c)
 static hops_status parse_csv_chunk(parser *ps, chunk *c, size_t bad_off)
 {
     if (!ps->generic_csv && bad_off == SIZE_MAX && ps->info->delimiter != '\r' &&
-        ps->info->delimiter != '"' && !memchr(c->buf, '"', c->len))
+        ps->info->delimiter != '"' && (c->known_plain || !memchr(c->buf, '"', c->len)))
         return parse_csv_plain(ps, c);
     const char *p = c->buf, *end = c->buf + c->len;
     uint64_t line = c->first_line;
@@ -697,8 +699,8 @@ static void parse_chunk(parser *ps, chunk *c)
 {
     hops_status rc;
     c->state = ps->cb->chunk_begin ? ps->cb->chunk_begin(ps->cb->ud) : NULL;
-    size_t bad_off;
-    rc = check_text(ps, c, &bad_off, 0);
+    size_t bad_off = SIZE_MAX;
+    rc = c->known_ascii ? HOPS_OK : check_text(ps, c, &bad_off, 0);
     if (rc == HOPS_OK)
         rc = ps->info->format == HOPS_FORMAT_JSONL ? parse_jsonl_chunk(ps, c, bad_off)
                                                    : parse_csv_chunk(ps, c, bad_off);
@@ -715,9 +717,10 @@ static void parse_chunk(parser *ps, chunk *c)
 
 /* The end of the last complete record in BUF[0, LEN): one past its '\n';
  * 0 when there is none. CSV quotes are tracked exactly as the parser does. */
-static size_t last_boundary(const char *buf, size_t len, hops_data_format fmt, char delim)
+static size_t last_boundary(const char *buf, size_t len, hops_data_format fmt, char delim,
+                            int has_quote)
 {
-    if (fmt == HOPS_FORMAT_JSONL || !memchr(buf, '"', len)) {
+    if (fmt == HOPS_FORMAT_JSONL || !has_quote) {
         const char *nl = memrchr(buf, '\n', len);
         return nl ? (size_t)(nl - buf) + 1 : 0;
     }
@@ -744,6 +747,44 @@ static size_t last_boundary(const char *buf, size_t len, hops_data_format fmt, c
             field_start = ch == delim;
     }
     return last;
+}
+
+/* One pass over BUF[0, LEN) for what the calling thread needs to know of
+ * a chunk before it goes to a parser: its newlines (returned), whether it
+ * holds a '"' (*QUOTE), and whether it is plain ASCII without NUL (*ASCII:
+ * then the parser can skip its own UTF-8 check). */
+static uint64_t scan_bytes(const char *buf, size_t len, int *quote, int *ascii)
+{
+    uint64_t n = 0;
+    const char *p = buf, *end = buf + len;
+    int q = 0, high = 0;
+#if defined(__SSE2__)
+    const __m128i nl = _mm_set1_epi8('\n'), dq = _mm_set1_epi8('"'), zero = _mm_setzero_si128();
+    __m128i qs = zero, bits = zero, nuls = zero;
+    while (end - p >= 16) {
+        __m128i acc = zero; /* per-byte newline counts, summed before they can wrap */
+        for (int k = 0; k < 255 && end - p >= 16; k++, p += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x, nl));
+            qs = _mm_or_si128(qs, _mm_cmpeq_epi8(x, dq));
+            bits = _mm_or_si128(bits, x);
+            nuls = _mm_or_si128(nuls, _mm_cmpeq_epi8(x, zero));
+        }
+        __m128i sums = _mm_sad_epu8(acc, zero);
+        n += (uint64_t)_mm_cvtsi128_si32(sums) + (uint64_t)_mm_extract_epi16(sums, 4);
+    }
+    q = _mm_movemask_epi8(qs) != 0;
+    high = (_mm_movemask_epi8(bits) | _mm_movemask_epi8(nuls)) != 0;
+#endif
+    for (; p < end; p++) {
+        unsigned char b = (unsigned char)*p;
+        n += b == '\n';
+        q |= b == '"';
+        high |= b == 0 || b >= 0x80;
+    }
+    *quote = q;
+    *ascii = !high;
+    return n;
 }
 
 static uint64_t count_lines(const char *buf, size_t len)
@@ -928,7 +969,10 @@ static hops_status run_scan(source *src, const hops_read_options *o, const hops_
         }
         if (rc != HOPS_OK)
             break;
-        size_t cut = eof ? c->len : last_boundary(c->buf, c->len, info->format, info->delimiter);
+        int quote, ascii;
+        uint64_t lines_in = scan_bytes(c->buf, c->len, &quote, &ascii);
+        size_t cut = eof ? c->len
+                         : last_boundary(c->buf, c->len, info->format, info->delimiter, quote);
         if (cut == 0) { /* one record longer than the chunk: read on */
             hops__buf_put(&carry, c->buf, c->len);
             if (carry.len > ((size_t)1 << 31)) {
@@ -939,14 +983,19 @@ static hops_status run_scan(source *src, const hops_read_options *o, const hops_
             chunk_size *= 2;
             continue;
         }
-        if (cut < c->len)
+        if (cut < c->len) {
             hops__buf_put(&carry, c->buf + cut, c->len - cut);
+            if (line)
+                lines_in -= count_lines(c->buf + cut, c->len - cut);
+        }
         c->len = cut;
         c->first_line = line;
         c->status = HOPS_OK;
         c->done = 0;
+        c->known_plain = !quote; /* (of the bytes before the cut too) */
+        c->known_ascii = ascii;
         if (line)
-            line += count_lines(c->buf, c->len);
+            line += lines_in;
         made++;
         if (threads > 1) {
             pthread_mutex_lock(&pl.lock);
@@ -1031,7 +1080,8 @@ static hops_status read_head(const char *path, const hops_read_options *o, hops_
                 if (count_lines(head->data, head->len) >= JSONL_SAMPLE_LINES || head->len > (8u << 20))
                     break;
             } else {
-                boundary = last_boundary(head->data, head->len, info->format, info->delimiter);
+                boundary = last_boundary(head->data, head->len, info->format, info->delimiter,
+                                         memchr(head->data, '"', head->len) != NULL);
                 if (boundary)
                     break;
             }
@@ -1057,7 +1107,7 @@ static hops_status read_head(const char *path, const hops_read_options *o, hops_
         const char *p = head->data + bom, *raw_end = p, *end = head->data + head->len;
         size_t n;
         uint64_t nl;
-        chunk c = {(char *)p, (size_t)(end - p), 0, 1, NULL, 0, NULL, 0};
+        chunk c = {(char *)p, (size_t)(end - p), 0, 1, NULL, 0, NULL, 0, 0, 0};
         c.first_line = 1;
         size_t bad_off;
         check_text(&ps, &c, &bad_off, 0);
