@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -243,6 +244,7 @@ typedef struct {
     int done;
     int known_plain;      /* 1: checked, no '"' in buf (0: unknown) */
     int known_ascii;      /* 1: checked, every byte ASCII and not NUL (0: unknown) */
+    int mapped;           /* buf points into the file's mapping (not owned) */
 } chunk;
 
 static hops_status chunk_error(const parser *ps, uint64_t line, size_t col, const char *what)
@@ -854,6 +856,58 @@ static int cpu_count(void)
     return n > 0 ? (int)n : 1;
 }
 
+/* A plain file's data bytes [*BEGIN, *END) in memory, to cut chunks from
+ * without copying them (read() copies every byte, a few percent of a scan):
+ * the whole file mapped read-only; NULL to read it instead (gzip, pipes,
+ * empty files, HOPS_NO_MMAP=1, a failed mmap). PREFIX_LEN bytes past the
+ * header were read already; the data starts there. (As with any mapped
+ * file, truncating the file while it is being scanned ends the process with
+ * SIGBUS; hops' own datasets are immutable copies.) */
+static const char *map_source(source *src, size_t prefix_len, uint64_t *begin, uint64_t *end,
+                              size_t *map_len)
+{
+    struct stat st;
+    const char *env = getenv("HOPS_NO_MMAP");
+    if (src->gz || (env && strcmp(env, "1") == 0) || fstat(src->fd, &st) != 0 ||
+        !S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > SIZE_MAX)
+        return NULL;
+    uint64_t size = (uint64_t)st.st_size, b, e;
+    if (src->limited) {
+        b = src->pos;
+        e = src->end < size ? src->end : size;
+    } else {
+        off_t at = lseek(src->fd, 0, SEEK_CUR);
+        if (at < 0 || (uint64_t)at < prefix_len || (uint64_t)at > size)
+            return NULL;
+        b = (uint64_t)at - prefix_len;
+        e = size;
+    }
+    if (b >= e)
+        return NULL;
+    void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, src->fd, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    madvise(m, (size_t)size, MADV_SEQUENTIAL);
+    *begin = b;
+    *end = e;
+    *map_len = (size_t)size;
+    return m;
+}
+
+/* Drop a merged mapped chunk's pages from this process (they stay in the
+ * page cache; a page shared with the next chunk is just mapped again), so
+ * that memory stays at a few chunks however large the file. */
+static void unmap_chunk_pages(const chunk *c, const char *map)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t mask = (uintptr_t)(page > 0 ? page : 4096) - 1;
+    uintptr_t from = (uintptr_t)c->buf & ~mask, to = ((uintptr_t)c->buf + c->len) & ~mask;
+    if (from < (uintptr_t)map)
+        from = (uintptr_t)map;
+    if (to > from)
+        madvise((void *)from, to - from, MADV_DONTNEED);
+}
+
 /* Read SRC to the end, cutting chunks and running them through the callbacks.
  * PREFIX (may be empty) is data already read past the header. */
 static hops_status run_scan(source *src, const hops_read_options *o, const hops_table_info *info,
@@ -907,7 +961,10 @@ static hops_status run_scan(source *src, const hops_read_options *o, const hops_
         if (started == 0)
             threads = 1;
     }
-    if (prefix_len)
+    uint64_t map_pos = 0, map_end = 0;
+    size_t map_len = 0;
+    const char *map = map_source(src, prefix_len, &map_pos, &map_end, &map_len);
+    if (prefix_len && !map)
         hops__buf_put(&carry, prefix, prefix_len);
 
     while (!eof || carry.len > 0) {
@@ -935,14 +992,47 @@ static hops_status run_scan(source *src, const hops_read_options *o, const hops_
                 }
             }
             c->state = NULL;
+            if (c->mapped)
+                unmap_chunk_pages(c, map);
             merged++;
         }
         if (first_error) /* stop reading: the result is decided */
             break;
         if (eof && carry.len == 0)
             break;
-        /* Fill a chunk: the carried-over bytes, then read up to CHUNK_SIZE. */
         chunk *c = &slots[made % ring];
+        int quote, ascii;
+        uint64_t lines_in;
+        if (map) { /* a view of the mapping, up to its last record boundary */
+            uint64_t avail = map_end - map_pos;
+            size_t len = avail < chunk_size ? (size_t)avail : chunk_size;
+            lines_in = scan_bytes(map + map_pos, len, &quote, &ascii);
+            size_t cut = len == avail ? len
+                                      : last_boundary(map + map_pos, len, info->format,
+                                                      info->delimiter, quote);
+            if (cut == 0) { /* one record longer than the chunk: look further */
+                if (chunk_size > ((size_t)1 << 31)) {
+                    rc = hops__error(HOPS_EPARSE, "%s:%llu: a record over 2 GiB (an "
+                                                  "unterminated quote?)",
+                                     info->path, (unsigned long long)line);
+                    break;
+                }
+                chunk_size *= 2;
+                continue;
+            }
+            if (line && cut < len)
+                lines_in -= count_lines(map + map_pos + cut, len - cut);
+            if (!c->mapped)
+                free(c->buf);
+            c->buf = (char *)(uintptr_t)(map + map_pos);
+            c->cap = 0;
+            c->mapped = 1;
+            c->len = cut;
+            map_pos += cut;
+            eof = map_pos == map_end;
+            goto queue;
+        }
+        /* Fill a chunk: the carried-over bytes, then read up to CHUNK_SIZE. */
         size_t want = carry.len > chunk_size ? carry.len + chunk_size : chunk_size;
         if (c->cap < want + 1) {
             char *nb = realloc(c->buf, want + 1);
@@ -969,8 +1059,7 @@ static hops_status run_scan(source *src, const hops_read_options *o, const hops_
         }
         if (rc != HOPS_OK)
             break;
-        int quote, ascii;
-        uint64_t lines_in = scan_bytes(c->buf, c->len, &quote, &ascii);
+        lines_in = scan_bytes(c->buf, c->len, &quote, &ascii);
         size_t cut = eof ? c->len
                          : last_boundary(c->buf, c->len, info->format, info->delimiter, quote);
         if (cut == 0) { /* one record longer than the chunk: read on */
@@ -989,6 +1078,7 @@ static hops_status run_scan(source *src, const hops_read_options *o, const hops_
                 lines_in -= count_lines(c->buf + cut, c->len - cut);
         }
         c->len = cut;
+    queue:
         c->first_line = line;
         c->status = HOPS_OK;
         c->done = 0;
@@ -1032,9 +1122,12 @@ static hops_status run_scan(source *src, const hops_read_options *o, const hops_
         merged++;
     }
     for (size_t i = 0; i < ring; i++) {
-        free(slots[i].buf);
+        if (!slots[i].mapped)
+            free(slots[i].buf);
         free(slots[i].error);
     }
+    if (map)
+        munmap((void *)(uintptr_t)map, map_len);
     free(slots);
     if (threads > 1) {
         pthread_mutex_destroy(&pl.lock);
@@ -1107,7 +1200,7 @@ static hops_status read_head(const char *path, const hops_read_options *o, hops_
         const char *p = head->data + bom, *raw_end = p, *end = head->data + head->len;
         size_t n;
         uint64_t nl;
-        chunk c = {(char *)p, (size_t)(end - p), 0, 1, NULL, 0, NULL, 0, 0, 0};
+        chunk c = {(char *)p, (size_t)(end - p), 0, 1, NULL, 0, NULL, 0, 0, 0, 0};
         c.first_line = 1;
         size_t bad_off;
         check_text(&ps, &c, &bad_off, 0);

@@ -142,7 +142,9 @@ static void test_same_records_any_threads_and_chunks(void **state)
             hops__buf_printf(&data, "%d,plain %d,%d\n", i, i, -i);
     }
     char *path = write_file("big.csv", data.data, data.len), *ref, *out;
+    setenv("HOPS_NO_MMAP", "1", 1); /* the reference: read(), not the mapping */
     assert_int_equal(scan(path, 1, 0, NULL, &ref, NULL), HOPS_OK);
+    unsetenv("HOPS_NO_MMAP");
     const int threads[] = {1, 2, 4, 7};
     const size_t chunks[] = {64, 100, 1000, 4096, 1 << 20};
     for (size_t t = 0; t < HOPS_ARRAY_LEN(threads); t++)
@@ -192,9 +194,11 @@ static void test_plain_path_matches_generic(void **state)
             hops_status rf = scan(path, 1, chunks[c], k == HOPS_ARRAY_LEN(cases) ? "noheader" : NULL,
                                   &fast, NULL);
             setenv("HOPS_CSV_GENERIC", "1", 1);
+            setenv("HOPS_NO_MMAP", (c & 1) ? "1" : "0", 1); /* read() or the mapping */
             hops_status rs = scan(path, 1, chunks[c], k == HOPS_ARRAY_LEN(cases) ? "noheader" : NULL,
                                   &slow, NULL);
             unsetenv("HOPS_CSV_GENERIC");
+            unsetenv("HOPS_NO_MMAP");
             assert_int_equal(rf, HOPS_OK);
             assert_int_equal(rs, HOPS_OK);
             assert_string_equal(fast, slow);
