@@ -11,26 +11,6 @@ __extension__ typedef unsigned __int128 u128;
 static const uint64_t P0 = 0xa0761d6478bd642fULL, P1 = 0xe7037ed1a0b428dbULL,
                       P2 = 0x8ebc6af09c88c6e3ULL, P3 = 0x589965cc75374cc3ULL;
 
-static inline uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
-
-static inline uint64_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap32(v);
-#endif
-    return v;
-}
-
 static inline void mum(uint64_t *a, uint64_t *b)
 {
     u128 r = *a;
@@ -48,44 +28,28 @@ static inline uint64_t mix(uint64_t a, uint64_t b)
 uint64_t hops__hash64(const void *key, size_t len, uint64_t seed)
 {
     const uint8_t *p = key;
-    uint64_t a, b;
-    if (!seed && len <= 16)
-        return hops__hash64_short(key, len);
     /* mix(P0, P1), the mixed seed 0 every sketch uses, precomputed */
     seed = seed ? seed ^ mix(seed ^ P0, P1) : 0x1ff5c2923a788d2cULL;
-    if (len <= 16) {
-        if (len >= 4) {
-            size_t q = (len >> 3) << 2;
-            a = (rd32(p) << 32) | rd32(p + q);
-            b = (rd32(p + len - 4) << 32) | rd32(p + len - 4 - q);
-        } else if (len > 0) {
-            a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) | p[len - 1];
-            b = 0;
-        } else
-            a = b = 0;
-    } else {
-        size_t i = len;
-        if (i > 48) {
-            uint64_t see1 = seed, see2 = seed;
-            do {
-                seed = mix(rd64(p) ^ P1, rd64(p + 8) ^ seed);
-                see1 = mix(rd64(p + 16) ^ P2, rd64(p + 24) ^ see1);
-                see2 = mix(rd64(p + 32) ^ P3, rd64(p + 40) ^ see2);
-                p += 48;
-                i -= 48;
-            } while (i > 48);
-            seed ^= see1 ^ see2;
-        }
-        while (i > 16) {
-            seed = mix(rd64(p) ^ P1, rd64(p + 8) ^ seed);
-            i -= 16;
-            p += 16;
-        }
-        a = rd64(p + i - 16);
-        b = rd64(p + i - 8);
+    if (len <= 16)
+        return hops__hash64_small(key, len, seed);
+    size_t i = len;
+    if (i > 48) {
+        uint64_t see1 = seed, see2 = seed;
+        do {
+            seed = mix(hops__le64(p) ^ P1, hops__le64(p + 8) ^ seed);
+            see1 = mix(hops__le64(p + 16) ^ P2, hops__le64(p + 24) ^ see1);
+            see2 = mix(hops__le64(p + 32) ^ P3, hops__le64(p + 40) ^ see2);
+            p += 48;
+            i -= 48;
+        } while (i > 48);
+        seed ^= see1 ^ see2;
     }
-    a ^= P1;
-    b ^= seed;
+    while (i > 16) {
+        seed = mix(hops__le64(p) ^ P1, hops__le64(p + 8) ^ seed);
+        i -= 16;
+        p += 16;
+    }
+    uint64_t a = hops__le64(p + i - 16) ^ P1, b = hops__le64(p + i - 8) ^ seed;
     mum(&a, &b);
     return mix(a ^ P0 ^ len, b ^ P1);
 }

@@ -22,34 +22,44 @@
 
 #include "core/core.h"
 
+/* Little-endian loads of 8 and 4 bytes at any alignment. */
+static inline uint64_t hops__le64(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static inline uint32_t hops__le32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
+}
+
 /* ---- hash (sketch.c) ---- */
 
 /* A 64-bit hash of LEN bytes at P, good in every bit (HLL uses the top 14
  * bits for the register and the rest for the rank). Deterministic. */
 uint64_t hops__hash64(const void *p, size_t len, uint64_t seed);
 
-/* hops__hash64(P, LEN, 0) for LEN <= 16, inline: every field of a table is
- * hashed, and most fields are short. */
-static inline uint64_t hops__hash64_short(const void *key, size_t len)
+/* hops__hash64 of LEN <= 16 bytes with the seed SEED as mixed by it. */
+static inline uint64_t hops__hash64_small(const void *key, size_t len, uint64_t seed)
 {
     __extension__ typedef unsigned __int128 u128;
     const uint8_t *p = key;
     const uint64_t P0 = 0xa0761d6478bd642fULL, P1 = 0xe7037ed1a0b428dbULL;
-    const uint64_t seed = 0x1ff5c2923a788d2cULL; /* seed 0, mixed: mix(P0, P1) */
     uint64_t a, b;
     if (len >= 4) {
         size_t q = (len >> 3) << 2;
-        uint32_t w[4];
-        memcpy(&w[0], p, 4);
-        memcpy(&w[1], p + q, 4);
-        memcpy(&w[2], p + len - 4, 4);
-        memcpy(&w[3], p + len - 4 - q, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        for (int i = 0; i < 4; i++)
-            w[i] = __builtin_bswap32(w[i]);
-#endif
-        a = (uint64_t)w[0] << 32 | w[1];
-        b = (uint64_t)w[2] << 32 | w[3];
+        a = (uint64_t)hops__le32(p) << 32 | hops__le32(p + q);
+        b = (uint64_t)hops__le32(p + len - 4) << 32 | hops__le32(p + len - 4 - q);
     } else if (len > 0) {
         a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) | p[len - 1];
         b = 0;
@@ -60,6 +70,13 @@ static inline uint64_t hops__hash64_short(const void *key, size_t len)
     b = (uint64_t)(r >> 64) ^ P1;
     r = (u128)a * b;
     return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* hops__hash64(P, LEN, 0) for LEN <= 16, inline: every field of a table is
+ * hashed, and most fields are short. */
+static inline uint64_t hops__hash64_short(const void *key, size_t len)
+{
+    return hops__hash64_small(key, len, 0x1ff5c2923a788d2cULL); /* seed 0 mixed: mix(P0, P1) */
 }
 
 /* Mix one 64-bit value into a well-spread one (splitmix64's finaliser). */

@@ -153,16 +153,6 @@ static int slow_parse(const char *p, size_t len, double *out)
     return ok;
 }
 
-static inline uint64_t load8(const char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
-
 /* Eight ASCII digits at once (SWAR, as fast_float does). */
 static inline int is_8digits(uint64_t v)
 {
@@ -225,8 +215,8 @@ __attribute__((noinline)) static int parse_general(const char *p, size_t len, do
     }
     if (s < end && *s == '.') {
         const char *frac = ++s;
-        while (end - s >= 8 && is_8digits(load8(s))) {
-            w = w * 100000000 + parse_8digits(load8(s));
+        while (end - s >= 8 && is_8digits(hops__le64(s))) {
+            w = w * 100000000 + parse_8digits(hops__le64(s));
             s += 8;
         }
         while (s < end && (unsigned)(*s - '0') < 10)
@@ -274,23 +264,13 @@ __attribute__((noinline)) static int parse_general(const char *p, size_t len, do
 
 #define BYTES(b) (0x0101010101010101ULL * (b))
 
-static inline uint64_t load4(const char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap32(v);
-#endif
-    return v;
-}
-
 /* The N (1 to 8) bytes at S as the top of a little-endian word: byte i at
  * byte 8 - N + i, zeros below. Reads nothing outside [S, S+N): two
  * overlapping loads of 4 when N >= 4, else the first, middle and last byte. */
 static inline uint64_t load_top(const char *s, size_t n)
 {
     if (n >= 4)
-        return load4(s + n - 4) << 32 | load4(s) << 8 * (8 - n);
+        return (uint64_t)hops__le32(s + n - 4) << 32 | (uint64_t)hops__le32(s) << 8 * (8 - n);
     return (uint64_t)(unsigned char)s[n - 1] << 56 |
            (uint64_t)(unsigned char)s[n / 2] << 8 * (8 - n + n / 2) |
            (uint64_t)(unsigned char)s[0] << 8 * (8 - n);
@@ -453,7 +433,7 @@ __attribute__((noinline)) static int parse_short16(const char *p, size_t len, co
 {
     if (n > 16)
         return parse_general(p, len, out, iout);
-    uint64_t a = load8(s) << 8 * (16 - n) ^ BYTES('0'), b = load8(s + n - 8) ^ BYTES('0'), w;
+    uint64_t a = hops__le64(s) << 8 * (16 - n) ^ BYTES('0'), b = hops__le64(s + n - 8) ^ BYTES('0'), w;
     int frac;
     if (!mantissa16(a, b, n, &w, &frac)) {
         uint64_t in_a = nondigit_bytes(a) & BYTES(0x80) << 8 * (16 - n), nd_b = nondigit_bytes(b);
