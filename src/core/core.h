@@ -50,6 +50,17 @@ char *hops__aprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Copy SRC into DST of size N, always terminated; returns 0, or -1 when truncated. */
 int hops__strlcpy(char *dst, const char *src, size_t n);
 
+/* ---- stored names (name.c) ---- */
+
+/* HOPS_EINVAL unless NAME is 1 to 100 letters, digits, '.', '_' and '-',
+ * not starting with '.' or '-'; the message calls it WHAT ("dataset name",
+ * "label"). */
+hops_status hops__check_name(const char *what, const char *name);
+/* Split SPEC, "NAME" or "NAME:VERSION", of a KIND ("dataset", "model") into
+ * *NAME_OUT (owned) and *VERSION_OUT (0: the latest). */
+hops_status hops__parse_name_spec(const char *kind, const char *spec, char **name_out,
+                                  int64_t *version_out);
+
 /* ---- JSON (json.c) ---- */
 
 struct json_t;

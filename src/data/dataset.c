@@ -30,7 +30,6 @@
 #include "hops/schema.h"
 #include "meta/meta.h"
 
-#define MAX_NAME_LEN 100
 #define COPY_CHUNK (1u << 20)
 #define MAX_LISTED 20      /* names or versions listed in a "not found" message */
 #define MAX_ANCESTRY 10000 /* a guard; lineage cannot loop (sources exist first) */
@@ -45,71 +44,6 @@ static void remove_quietly(const char *path)
     else
         hops_error_clear();
     free(saved);
-}
-
-/* ---- names and specs ---- */
-
-static hops_status check_name(const char *name)
-{
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0)
-        return hops__error(HOPS_EINVAL, "empty dataset name");
-    if (n > MAX_NAME_LEN)
-        return hops__error(HOPS_EINVAL, "dataset name '%.40s...' is longer than %d characters",
-                           name, MAX_NAME_LEN);
-    if (name[0] == '.' || name[0] == '-')
-        return hops__error(HOPS_EINVAL, "bad dataset name '%s': it may not start with '%c'", name,
-                           name[0]);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (!isalnum(c) && c != '.' && c != '_' && c != '-')
-            return hops__error(HOPS_EINVAL,
-                               "bad dataset name '%s': character %zu ('%c') is not allowed; "
-                               "use letters, digits, '.', '_' and '-'",
-                               name, i + 1, isprint(c) ? c : '?');
-    }
-    return HOPS_OK;
-}
-
-/* Split SPEC, "NAME" or "NAME:VERSION", into *NAME_OUT (owned) and
- * *VERSION_OUT (0: the latest). */
-static hops_status parse_spec(const char *spec, char **name_out, int64_t *version_out)
-{
-    const char *colon;
-    hops_status rc;
-    *name_out = NULL;
-    *version_out = 0;
-    if (!spec || !*spec)
-        return hops__error(HOPS_EINVAL, "empty dataset spec; expected NAME or NAME:VERSION");
-    colon = strchr(spec, ':');
-    if (colon) {
-        const char *v = colon + 1;
-        int64_t version = 0;
-        if (!*v)
-            return hops__error(HOPS_EINVAL,
-                               "bad dataset spec '%s': no version after ':' (e.g. %.*s:1)", spec,
-                               (int)(colon - spec), spec);
-        for (const char *q = v; *q; q++) {
-            if (*q < '0' || *q > '9' || version > (INT64_MAX - 9) / 10)
-                return hops__error(HOPS_EINVAL,
-                                   "bad dataset spec '%s': the version '%s' is not a positive "
-                                   "integer (column %zu)",
-                                   spec, v, (size_t)(q - spec) + 1);
-            version = version * 10 + (*q - '0');
-        }
-        if (version == 0)
-            return hops__error(HOPS_EINVAL, "bad dataset spec '%s': versions start at 1", spec);
-        *version_out = version;
-    }
-    *name_out = colon ? hops__strndup(spec, (size_t)(colon - spec)) : hops__strdup(spec);
-    if (!*name_out)
-        return hops__error(HOPS_ENOMEM, "out of memory");
-    if ((rc = check_name(*name_out)) != HOPS_OK) {
-        free(*name_out);
-        *name_out = NULL;
-        return hops__error_prefix(rc, "bad dataset spec '%s'", spec);
-    }
-    return HOPS_OK;
 }
 
 /* ---- lookups ---- */
@@ -192,7 +126,7 @@ static hops_status find_version(hops_project *p, const char *spec, int64_t *vid_
     int64_t version, ds;
     sqlite3_stmt *st = NULL;
     int src;
-    hops_status rc = parse_spec(spec, &name, &version);
+    hops_status rc = hops__parse_name_spec("dataset", spec, &name, &version);
     *vid_out = 0;
     if (rc != HOPS_OK)
         return rc;
@@ -471,7 +405,8 @@ hops_status hops_dataset_versions_json(hops_project *p, const char *name, char *
     int src;
     hops_status rc;
     *out_json = NULL;
-    if ((rc = check_name(name)) != HOPS_OK || (rc = dataset_id(p, name, &ds)) != HOPS_OK)
+    if ((rc = hops__check_name("dataset name", name)) != HOPS_OK ||
+        (rc = dataset_id(p, name, &ds)) != HOPS_OK)
         return rc;
     if (!ds)
         return unknown_name(p, name);
@@ -1015,7 +950,7 @@ static hops_status add_version(hops_project *p, const char *name, const char *fi
                            o->version);
     if (!file || !*file)
         return hops__error(HOPS_EINVAL, "which file? a dataset version needs a data file");
-    if ((rc = check_name(name)) != HOPS_OK)
+    if ((rc = hops__check_name("dataset name", name)) != HOPS_OK)
         return rc;
     if (transform_json) {
         json_error_t je;

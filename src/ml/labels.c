@@ -10,37 +10,13 @@
 #include "meta/meta.h"
 #include "ml.h"
 
-#define MAX_LABEL_LEN 100
-
-/* Names and labels: letters, digits, '.', '_', '-', not starting with '.'
- * or '-' (as the registry's model names). */
-static hops_status check_word(const char *what, const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0)
-        return hops__error(HOPS_EINVAL, "empty %s", what);
-    if (n > MAX_LABEL_LEN)
-        return hops__error(HOPS_EINVAL, "%s '%.40s...' is longer than %d characters", what, s,
-                           MAX_LABEL_LEN);
-    if (s[0] == '.' || s[0] == '-')
-        return hops__error(HOPS_EINVAL, "bad %s '%s': it may not start with '%c'", what, s, s[0]);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!isalnum(c) && c != '.' && c != '_' && c != '-')
-            return hops__error(HOPS_EINVAL,
-                               "bad %s '%s': character %zu is not allowed; use letters, digits, "
-                               "'.', '_' and '-'",
-                               what, s, i + 1);
-    }
-    return HOPS_OK;
-}
 
 static hops_status lookup_model(hops_project *p, const char *name, int64_t *mid)
 {
     sqlite3_stmt *st;
     hops_status rc;
     *mid = 0;
-    if ((rc = check_word("model name", name)) != HOPS_OK ||
+    if ((rc = hops__check_name("model name", name)) != HOPS_OK ||
         (rc = hops__db_prepare(p->db, "SELECT id FROM models WHERE name = ?1", &st)) != HOPS_OK)
         return rc;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -62,7 +38,7 @@ hops_status hops_model_label_set(hops_project *p, const char *name, int64_t vers
     int64_t mid;
     hops_status rc;
     int src;
-    if ((rc = check_word("label", label)) != HOPS_OK)
+    if ((rc = hops__check_name("label", label)) != HOPS_OK)
         return rc;
     if (version < 1)
         return hops__error(HOPS_EINVAL, "versions start at 1, not %" PRId64, version);
@@ -113,7 +89,7 @@ hops_status hops_model_label_remove(hops_project *p, const char *name, const cha
     sqlite3_stmt *st = NULL;
     int64_t mid;
     hops_status rc;
-    if ((rc = check_word("label", label)) != HOPS_OK)
+    if ((rc = hops__check_name("label", label)) != HOPS_OK)
         return rc;
     if ((rc = hops__db_begin(p->db)) != HOPS_OK)
         return rc;

@@ -18,64 +18,7 @@
 #include "meta/meta.h"
 #include "ml.h"
 
-#define MAX_NAME_LEN 100
 #define MAX_LISTED 20
-
-static hops_status check_name(const char *name)
-{
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0)
-        return hops__error(HOPS_EINVAL, "empty model name");
-    if (n > MAX_NAME_LEN)
-        return hops__error(HOPS_EINVAL, "model name '%.40s...' is longer than %d characters", name,
-                           MAX_NAME_LEN);
-    if (name[0] == '.' || name[0] == '-')
-        return hops__error(HOPS_EINVAL, "bad model name '%s': it may not start with '%c'", name,
-                           name[0]);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (!isalnum(c) && c != '.' && c != '_' && c != '-')
-            return hops__error(HOPS_EINVAL,
-                               "bad model name '%s': character %zu ('%c') is not allowed; use "
-                               "letters, digits, '.', '_' and '-'",
-                               name, i + 1, isprint(c) ? c : '?');
-    }
-    return HOPS_OK;
-}
-
-/* "NAME" or "NAME:VERSION" -> *NAME_OUT (owned), *VERSION_OUT (0: latest). */
-static hops_status parse_spec(const char *spec, char **name_out, int64_t *version_out)
-{
-    const char *colon = spec ? strchr(spec, ':') : NULL;
-    hops_status rc;
-    *name_out = NULL;
-    *version_out = 0;
-    if (!spec || !*spec)
-        return hops__error(HOPS_EINVAL, "empty model spec; expected NAME or NAME:VERSION");
-    if (colon) {
-        int64_t v = 0;
-        if (!colon[1])
-            return hops__error(HOPS_EINVAL, "bad model spec '%s': no version after ':'", spec);
-        for (const char *q = colon + 1; *q; q++) {
-            if (*q < '0' || *q > '9' || v > (INT64_MAX - 9) / 10)
-                return hops__error(
-                    HOPS_EINVAL, "bad model spec '%s': the version '%s' is not a positive integer",
-                    spec, colon + 1);
-            v = v * 10 + (*q - '0');
-        }
-        if (v == 0)
-            return hops__error(HOPS_EINVAL, "bad model spec '%s': versions start at 1", spec);
-        *version_out = v;
-    }
-    *name_out = colon ? hops__strndup(spec, (size_t)(colon - spec)) : hops__strdup(spec);
-    if (!*name_out)
-        return hops__error(HOPS_ENOMEM, "out of memory");
-    if ((rc = check_name(*name_out)) != HOPS_OK) {
-        free(*name_out);
-        *name_out = NULL;
-    }
-    return rc;
-}
 
 static hops_status model_id(hops_project *p, const char *name, int64_t *id_out)
 {
@@ -139,7 +82,7 @@ static hops_status find_version(hops_project *p, const char *spec, int64_t *vid_
     sqlite3_stmt *st = NULL;
     hops_status rc;
     *vid_out = 0;
-    if ((rc = parse_spec(spec, &name, &version)) != HOPS_OK)
+    if ((rc = hops__parse_name_spec("model", spec, &name, &version)) != HOPS_OK)
         return rc;
     if ((rc = model_id(p, name, &mid)) != HOPS_OK)
         goto out;
@@ -281,7 +224,7 @@ hops_status hops_model_register(hops_project *p, const char *name, const char *p
 
     if (out_json)
         *out_json = NULL;
-    if ((rc = check_name(name)) != HOPS_OK)
+    if ((rc = hops__check_name("model name", name)) != HOPS_OK)
         return rc;
     if ((rc = hops__read_file(path, &data, &len)) != HOPS_OK)
         return rc;
@@ -431,7 +374,8 @@ hops_status hops_model_versions_json(hops_project *p, const char *name, char **o
     sqlite3_stmt *st;
     hops_status rc;
     *out_json = NULL;
-    if ((rc = check_name(name)) != HOPS_OK || (rc = model_id(p, name, &mid)) != HOPS_OK)
+    if ((rc = hops__check_name("model name", name)) != HOPS_OK ||
+        (rc = model_id(p, name, &mid)) != HOPS_OK)
         return rc;
     if (!mid)
         return hops__error(HOPS_ENOTFOUND, "no model '%s' in this project", name);

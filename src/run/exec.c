@@ -326,12 +326,7 @@ hops_status hops_run_exec(hops_project *p, const hops_exec_options *o, hops_exec
 end_failed:
     res->state = HOPS_RUN_FAILED;
     res->exit_code = 1;
-    {
-        char msg[1024];
-        hops__strlcpy(msg, hops_last_error(), sizeof msg);
-        hops_run_end(r, HOPS_RUN_FAILED, 1, 0, msg);
-        hops__error(rc, "%s", msg);
-    }
+    hops__run_fail(r, rc);
 out:
     if (handlers)
         hops__sigpipe_close(&sp);

@@ -305,12 +305,7 @@ finish:
 end_failed:
     res->state = HOPS_RUN_FAILED;
     res->exit_code = 1;
-    {
-        char msg[1024];
-        hops__strlcpy(msg, hops_last_error(), sizeof msg);
-        hops_run_end(run, HOPS_RUN_FAILED, 1, 0, msg);
-        hops__error(rc, "%s", msg);
-    }
+    hops__run_fail(run, rc);
 cleanup:
     if (handlers)
         hops__sigpipe_close(&sp);

@@ -815,6 +815,14 @@ hops_status hops_run_end(hops_run *r, hops_run_state state, int exit_code, int t
     return rc != HOPS_OK ? rc : flush_rc;
 }
 
+hops_status hops__run_fail(hops_run *r, hops_status rc)
+{
+    char msg[1024];
+    hops__strlcpy(msg, hops_last_error(), sizeof msg);
+    hops_run_end(r, HOPS_RUN_FAILED, 1, 0, msg);
+    return hops__error(rc, "%s", msg);
+}
+
 void hops_run_free(hops_run *r)
 {
     if (!r)

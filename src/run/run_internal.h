@@ -55,4 +55,9 @@ void hops__reporter_end(hops_reporter *rp);
  * MAX_ROUNDS reads (0: until empty). 1 at EOF or an error, 0 while open. */
 int hops__drain(int fd, void (*sink)(void *, const char *, size_t), void *ud, int max_rounds);
 
+/* A run that could not be carried out: end R as failed (exit code 1) with
+ * the current error message as its reason, keep that message as the error,
+ * and return RC. */
+hops_status hops__run_fail(hops_run *r, hops_status rc);
+
 #endif
