@@ -24,17 +24,24 @@ void hops__kll_free(hops_kll *s)
 {
     for (int h = 0; h < HOPS_KLL_MAX_LEVELS; h++)
         free(s->lv[h].v);
+    free(s->samp.v);
     memset(s, 0, sizeof *s);
 }
 
-static int coin(hops_kll *s)
+/* The next H (1 .. 32) random bits: a xorshift step. */
+static uint32_t rand_bits(hops_kll *s, unsigned h)
 {
     uint64_t x = s->rng;
     x ^= x >> 12;
     x ^= x << 25;
     x ^= x >> 27;
     s->rng = x;
-    return (int)((x * 0x2545f4914f6cdd1dULL) >> 63);
+    return (uint32_t)((x * 0x2545f4914f6cdd1dULL) >> (64 - h));
+}
+
+static int coin(hops_kll *s)
+{
+    return (int)rand_bits(s, 1);
 }
 
 /* Capacity of level H (>= 1): k at the top, 2/3 of the level above below it. */
@@ -249,14 +256,13 @@ static const uint64_t *sort_keys(const double *v, uint32_t n, uint64_t *a, uint6
     return src;
 }
 
-/* The end of a compaction of level H: merge the HALF items it keeps (SRC,
- * SRC + STRIDE, ...: every other item of the sorted level, from a random
- * start) into level H + 1 at twice the weight, and leave behind in level H
- * only LEFT, its largest item, when it held an odd count (ODD). */
-static int promote(hops_kll *s, uint32_t h, const double *src, uint32_t half, uint32_t stride,
-                   uint32_t odd, double left)
+/* The end of a compaction of L, whose items weigh 2^H: merge the HALF items
+ * it keeps (SRC, SRC + STRIDE, ...: every other item of the sorted level,
+ * from a random start) into level H + 1 at twice the weight, and leave
+ * behind in L only LEFT, its largest item, when it held an odd count (ODD). */
+static int promote(hops_kll *s, hops_kll_level *l, uint32_t h, const double *src, uint32_t half,
+                   uint32_t stride, uint32_t odd, double left)
 {
-    hops_kll_level *l = &s->lv[h];
     if (level_merge_sorted(&s->lv[h + 1], src, half, stride) != 0)
         return -1;
     l->len = odd;
@@ -281,7 +287,7 @@ static int compact(hops_kll *s, uint32_t h)
         return -1; /* 2^60 values: not reachable from a file */
     double left = odd ? l->v[len - 1] : 0;
     uint32_t off = (uint32_t)coin(s);
-    return promote(s, h, l->v + off, half, 2, odd, left);
+    return promote(s, l, h, l->v + off, half, 2, odd, left);
 }
 
 static int cascade(hops_kll *s)
@@ -292,32 +298,124 @@ static int cascade(hops_kll *s)
     return 0;
 }
 
-int hops__kll_flush(hops_kll *s)
+/* Sort and compact the full unsorted buffer B, whose items weigh 2^H, in one
+ * go: of the sorted keys only the half that goes up a level is read, so only
+ * that half is turned back into doubles (the same items, coin and order as
+ * sorting B then compacting it). */
+static int compact_buffer(hops_kll *s, hops_kll_level *b, uint32_t h)
 {
-    hops_kll_level *l0 = &s->lv[0];
-    if (!l0->v) {
-        l0->v = malloc(HOPS_KLL_BUF * sizeof *l0->v);
-        if (!l0->v)
-            return -1;
-        l0->cap = HOPS_KLL_BUF;
-        return 0;
-    }
-    if (l0->len < l0->cap)
-        return 0;
-    /* Sort and compact level 0 in one go: of the sorted keys only the half
-     * that goes up a level is read, so only that half is turned back into
-     * doubles (the same items, coin and order as sorting V then compact). */
-    uint64_t a[HOPS_KLL_BUF], b[HOPS_KLL_BUF];
-    uint32_t len = l0->len, odd = len & 1, half = len / 2;
-    const uint64_t *key = sort_keys(l0->v, len, a, b);
+    uint64_t ka[HOPS_KLL_BUF], kb[HOPS_KLL_BUF];
+    uint32_t len = b->len, odd = len & 1, half = len / 2;
+    const uint64_t *key = sort_keys(b->v, len, ka, kb);
     if (half > 0) {
         uint32_t off = (uint32_t)coin(s);
         double left = odd ? from_key(key[len - 1]) : 0;
         for (uint32_t i = 0; i < half; i++)
-            l0->v[i] = from_key(key[2 * i + off]);
-        if (promote(s, 0, l0->v, half, 1, odd, left) != 0)
+            b->v[i] = from_key(key[2 * i + off]);
+        if (promote(s, b, h, b->v, half, 1, odd, left) != 0)
             return -1;
     }
+    return cascade(s);
+}
+
+static int buffer_alloc(hops_kll_level *b)
+{
+    if (b->v)
+        return 0;
+    b->v = malloc(HOPS_KLL_BUF * sizeof *b->v);
+    if (!b->v)
+        return -1;
+    b->cap = HOPS_KLL_BUF;
+    return 0;
+}
+
+int hops__kll_flush(hops_kll *s)
+{
+    hops_kll_level *l0 = &s->lv[0];
+    if (!l0->v)
+        return buffer_alloc(l0);
+    if (l0->len < l0->cap)
+        return 0;
+    return compact_buffer(s, l0, 0);
+}
+
+int hops__kll_add_n(hops_kll *s, const double *x, uint32_t n)
+{
+    while (n) {
+        hops_kll_level *l0 = &s->lv[0];
+        if (l0->len == l0->cap && hops__kll_flush(s) != 0)
+            return -1;
+        uint32_t take = l0->cap - l0->len < n ? l0->cap - l0->len : n;
+        memcpy(l0->v + l0->len, x, take * sizeof *x);
+        l0->len += take;
+        s->n += take;
+        x += take;
+        n -= take;
+    }
+    return 0;
+}
+
+/* The N items of B (weight 2^H, unsorted), sorted into OUT as doubles. */
+static void sorted_copy(const hops_kll_level *b, double *out)
+{
+    uint64_t ka[HOPS_KLL_BUF], kb[HOPS_KLL_BUF];
+    const uint64_t *key = sort_keys(b->v, b->len, ka, kb);
+    for (uint32_t i = 0; i < b->len; i++)
+        out[i] = from_key(key[i]);
+}
+
+/* Merge the sorted N items SRC of weight 2^H (>= 1) into level H. */
+static int level_add_sorted(hops_kll *s, uint32_t h, const double *src, uint32_t n)
+{
+    if (level_merge_sorted(&s->lv[h], src, n, 1) != 0)
+        return -1;
+    if (h + 1 > s->n_levels)
+        s->n_levels = h + 1;
+    return 0;
+}
+
+int hops__kll_add_sampled(hops_kll *s, const double *x, uint32_t n, unsigned h)
+{
+    if (h == 0)
+        return hops__kll_add_n(s, x, n);
+    if (h > HOPS_KLL_SAMPLE_MAX)
+        return -1;
+    hops_kll_level *b = &s->samp;
+    if (b->len && s->samp_h != h) { /* another block size: the old items go to their level */
+        double tmp[HOPS_KLL_BUF];
+        sorted_copy(b, tmp);
+        if (level_add_sorted(s, s->samp_h, tmp, b->len) != 0)
+            return -1;
+        b->len = 0;
+        if (cascade(s) != 0)
+            return -1;
+    }
+    s->samp_h = h;
+    if (buffer_alloc(b) != 0)
+        return -1;
+    uint32_t blocks = n >> h, pos = blocks << h;
+    for (uint32_t i = 0; i < blocks; i++) {
+        if (b->len == b->cap && compact_buffer(s, b, h) != 0)
+            return -1;
+        b->v[b->len++] = x[((size_t)i << h) + rand_bits(s, h)];
+    }
+    s->samp_w2 += (uint64_t)blocks << (2 * h);
+    /* The last N mod 2^H values: a block of 2^J for each bit J of the count,
+     * largest first, one value of each at weight 2^J; a single one is
+     * simply added (the weights still sum to the values seen). */
+    for (unsigned j = h; j-- > 1;) {
+        if (!((n - pos) >> j & 1))
+            continue;
+        double y = x[pos + rand_bits(s, j)];
+        if (level_add_sorted(s, j, &y, 1) != 0)
+            return -1;
+        s->samp_w2 += 1ULL << (2 * j);
+        pos += 1u << j;
+    }
+    s->n += pos;
+    s->compacted |= pos > 0;
+    if (pos < n && hops__kll_add(s, x[pos]) != 0)
+        return -1;
     return cascade(s);
 }
 
@@ -334,14 +432,32 @@ int hops__kll_merge(hops_kll *a, const hops_kll *b)
         if (h + 1 > a->n_levels)
             a->n_levels = h + 1;
     }
+    if (b->samp.len) { /* B's sampled items, at their weight */
+        double tmp[HOPS_KLL_BUF];
+        sorted_copy(&b->samp, tmp);
+        if (level_add_sorted(a, b->samp_h, tmp, b->samp.len) != 0)
+            return -1;
+    }
     a->n += b->n - b->lv[0].len;
+    a->samp_w2 += b->samp_w2;
     a->compacted |= b->compacted;
     return cascade(a);
 }
 
 double hops__kll_rank_error(const hops_kll *s)
 {
-    return s->compacted ? 2.446 / pow((double)s->k, 0.9433) : 0.0;
+    if (!s->compacted)
+        return 0.0;
+    double e = 2.446 / pow((double)s->k, 0.9433);
+    if (s->samp_w2 && s->n) {
+        /* The sampler: each block's count error lies in an interval as long
+         * as the block, so Hoeffding gives |error| <= sqrt(ln(200) / 2 *
+         * sum w^2) with 99% confidence; independent of the compactors',
+         * the two add in quadrature. */
+        double d = sqrt(log(200.0) / 2 * (double)s->samp_w2) / (double)s->n;
+        e = sqrt(e * e + d * d);
+    }
+    return e;
 }
 
 typedef struct {
@@ -361,6 +477,7 @@ int hops__kll_view(const hops_kll *s, hops_kll_view *out)
     memset(out, 0, sizeof *out);
     for (uint32_t h = 0; h < s->n_levels; h++)
         n += s->lv[h].len;
+    n += s->samp.len;
     out->exact = !s->compacted;
     out->total = s->n;
     if (n == 0)
@@ -378,6 +495,10 @@ int hops__kll_view(const hops_kll *s, hops_kll_view *out)
             w[i].v = s->lv[h].v[j];
             w[i++].w = 1ULL << h;
         }
+    for (uint32_t j = 0; j < s->samp.len; j++) {
+        w[i].v = s->samp.v[j];
+        w[i++].w = 1ULL << s->samp_h;
+    }
     qsort(w, n, sizeof *w, cmp_weighted);
     uint64_t cum = 0;
     for (i = 0; i < n; i++) {
@@ -448,11 +569,16 @@ void hops__kll_write(hops_wr *w, const hops_kll *s)
     hops__wr_u64(w, s->n);
     hops__wr_u64(w, s->rng);
     hops__wr_u64(w, (uint64_t)s->compacted);
+    hops__wr_u64(w, s->samp_w2);
     for (uint32_t h = 0; h < s->n_levels; h++) {
         hops__wr_u64(w, s->lv[h].len);
         for (uint32_t i = 0; i < s->lv[h].len; i++)
             hops__wr_f64(w, s->lv[h].v[i]);
     }
+    hops__wr_u64(w, s->samp_h);
+    hops__wr_u64(w, s->samp.len);
+    for (uint32_t i = 0; i < s->samp.len; i++)
+        hops__wr_f64(w, s->samp.v[i]);
 }
 
 int hops__kll_read(hops_rd *r, hops_kll *s)
@@ -464,7 +590,8 @@ int hops__kll_read(hops_rd *r, hops_kll *s)
     s->n = hops__rd_u64(r);
     s->rng = hops__rd_u64(r) | 1;
     s->compacted = (int)hops__rd_count(r, 1);
-    if (r->bad || s->k < MIN_LEVEL_CAP || s->n_levels < 1)
+    s->samp_w2 = hops__rd_u64(r);
+    if (r->bad || s->k < MIN_LEVEL_CAP || s->n_levels < 1 || (s->samp_w2 && !s->compacted))
         goto bad;
     for (uint32_t h = 0; h < s->n_levels; h++) {
         hops_kll_level *l = &s->lv[h];
@@ -486,6 +613,18 @@ int hops__kll_read(hops_rd *r, hops_kll *s)
             goto bad;
         total += (uint64_t)len << h;
     }
+    s->samp_h = (uint32_t)hops__rd_count(r, HOPS_KLL_SAMPLE_MAX);
+    uint32_t sl = (uint32_t)hops__rd_count(r, HOPS_KLL_BUF);
+    if (r->bad || (sl && (!s->samp_h || !s->compacted)) || (sl && buffer_alloc(&s->samp) != 0))
+        goto bad;
+    for (uint32_t i = 0; i < sl; i++) {
+        double x = hops__rd_f64(r);
+        if (!isfinite(x))
+            goto bad;
+        s->samp.v[i] = x;
+    }
+    s->samp.len = sl;
+    total += (uint64_t)sl << s->samp_h;
     if (r->bad || total != s->n || (!s->compacted && s->n_levels > 1))
         goto bad;
     return 0;

@@ -169,6 +169,7 @@ void hops__xsum_read(hops_rd *r, hops_xsum *s);
 #define HOPS_KLL_K 512    /* the top level keeps about K items */
 #define HOPS_KLL_BUF 4096 /* level 0: an unsorted buffer this long */
 #define HOPS_KLL_MAX_LEVELS 60
+#define HOPS_KLL_SAMPLE_MAX 16 /* blocks of at most 2^16 values for the sampler */
 
 typedef struct {
     double *v; /* sorted, for levels >= 1 */
@@ -185,6 +186,9 @@ typedef struct {
     uint64_t n;    /* values added (the total weight) */
     uint64_t rng;  /* xorshift state for the compaction coin */
     int compacted; /* 0: every value is still held, the answers are exact */
+    uint64_t samp_w2; /* the sampler's blocks: the sum of their sizes squared */
+    hops_kll_level samp; /* sampled items of weight 2^samp_h, unsorted */
+    uint32_t samp_h;
     hops_kll_level lv[HOPS_KLL_MAX_LEVELS];
 } hops_kll;
 
@@ -202,14 +206,30 @@ static inline int hops__kll_add(hops_kll *s, double x)
     return 0;
 }
 
+/* hops__kll_add of X[0, N), in order. */
+int hops__kll_add_n(hops_kll *s, const double *x, uint32_t n);
+
+/* Add X[0, N) through a sampler below the compactors (the KLL paper's own
+ * device for long streams): each block of 2^H consecutive values gives one,
+ * chosen uniformly at random, at weight 2^H, so only one value in 2^H is
+ * ever sorted. The chosen ones wait in a buffer like level 0's (samp), which
+ * is sorted and compacted into level H + 1 when full. The N mod 2^H left
+ * over go in blocks of the powers of two in their count, each one straight
+ * into its level. H = 0 is hops__kll_add_n; H at most HOPS_KLL_SAMPLE_MAX.
+ * The weights still sum to the values seen; the error this adds is in
+ * hops__kll_rank_error. */
+int hops__kll_add_sampled(hops_kll *s, const double *x, uint32_t n, unsigned h);
+
 /* Add everything B holds to A (B is unchanged). */
 int hops__kll_merge(hops_kll *a, const hops_kll *b);
 
 /* The normalized rank error the sketch promises for every quantile (and CDF
  * value) at once, with 99% confidence: 0 while exact, else 2.446 / k^0.9433
  * (0.0068 for k = 512), the bound Apache DataSketches states for the same
- * compactor design; our level 0 is larger, which only lowers the error. A
- * histogram bin, the difference of two CDF values, is within twice that. */
+ * compactor design (our level 0 is larger, which only lowers the error),
+ * combined in quadrature with the sampler's Hoeffding bound when values went
+ * through hops__kll_add_sampled. A histogram bin, the difference of two CDF
+ * values, is within twice that. */
 double hops__kll_rank_error(const hops_kll *s);
 
 /* The sorted (value, weight) view of a sketch for queries. */

@@ -73,6 +73,31 @@ for ca, cb in zip(a["columns"], b["columns"]):
 PY
 ok "4 KiB chunks (hundreds of merges): counts, min, max, mean identical, the rest within error"
 
+# Past 2^19 lines the quantile sketches sample (one value in 2, 4, 8, 16 as
+# the file goes on): quantiles still within the stated error, which now
+# counts the sampler too, and the same document for any thread count.
+"$PY" - <<'PY'
+import numpy as np, pandas as pd
+rng = np.random.default_rng(11)
+n = 1100000
+df = pd.DataFrame({"f": rng.normal(3.0, 2.0, n), "g": rng.lognormal(1.0, 1.5, n),
+                   "y": rng.choice([0, 1, 2], n, p=[.8, .15, .05])})
+df.loc[rng.random(n) < .05, "f"] = np.nan
+df.to_csv("long.csv", index=False, float_format="%.6g")
+PY
+"$HOPS" data stats long.csv --label y --json >long.json
+"$PY" "$CHECK" long.csv long.json --label y
+"$PY" - long.json <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+for c in doc["columns"][:2]:
+    e = c["numeric"]["quantile_rank_error"]
+    assert 0.0068046 < e < 0.0075, (c["name"], e)  # k's bound, plus a little for the sampler
+PY
+"$HOPS" data stats long.csv --label y --json --threads 1 >long1.json
+cmp long.json long1.json || fail "sampled sketches: --threads 1 and the default differ"
+ok "1.1M rows: sampled quantile sketches within their stated error, the same for any thread count"
+
 "$HOPS" data stats small.csv --label y --json >small.json
 "$PY" "$CHECK" small.csv small.json --label y
 assert_eq "$(jget '["columns"][0]["numeric"]["quantile_rank_error"]' <small.json)" 0.0

@@ -497,6 +497,53 @@ static double worst_rank_error(const hops_kll *s, const double *sorted, size_t n
     return worst;
 }
 
+/* N values of test distribution DIST (0 .. KLL_DISTS - 1). */
+#define KLL_DISTS 6
+static void kll_test_data(double *data, int n, int dist)
+{
+    for (int i = 0; i < n; i++) {
+        switch (dist) {
+        case 0:
+            data[i] = rnd01();
+            break;
+        case 1:
+            data[i] = rnd_normal();
+            break;
+        case 2:
+            data[i] = exp(rnd_normal() * 3);
+            break; /* heavy tail */
+        case 3:
+            data[i] = (double)i;
+            break; /* sorted input */
+        case 4:
+            data[i] = (double)(rnd() % 20);
+            break; /* heavy ties */
+        default: {
+            /* Mostly 1.0 plus noise in the low 16 bits, a few spread
+             * wide: keys that tie in their high bytes, so the sort's
+             * high-bytes-first shortcut has to give up and do it all. */
+            uint64_t u;
+            double one = 1.0;
+            memcpy(&u, &one, sizeof u);
+            u += rnd() % 65536;
+            memcpy(&data[i], &u, sizeof u);
+            if (rnd() % 100 == 0)
+                data[i] = rnd_normal() * 1e6;
+            break;
+        }
+        }
+    }
+}
+
+/* Items the sketch holds: bounded, whatever n. */
+static size_t kll_held(const hops_kll *s)
+{
+    size_t held = s->samp.len;
+    for (uint32_t h = 0; h < s->n_levels; h++)
+        held += s->lv[h].len;
+    return held;
+}
+
 static void test_kll_accuracy(void **state)
 {
     (void)state;
@@ -504,39 +551,8 @@ static void test_kll_accuracy(void **state)
     double *data = malloc(N * sizeof *data), *sorted = malloc(N * sizeof *sorted);
     assert_non_null(data);
     assert_non_null(sorted);
-    for (int dist = 0; dist < 6; dist++) {
-        for (int i = 0; i < N; i++) {
-            switch (dist) {
-            case 0:
-                data[i] = rnd01();
-                break;
-            case 1:
-                data[i] = rnd_normal();
-                break;
-            case 2:
-                data[i] = exp(rnd_normal() * 3);
-                break; /* heavy tail */
-            case 3:
-                data[i] = (double)i;
-                break; /* sorted input */
-            case 4:
-                data[i] = (double)(rnd() % 20);
-                break; /* heavy ties */
-            default: {
-                /* Mostly 1.0 plus noise in the low 16 bits, a few spread
-                 * wide: keys that tie in their high bytes, so the sort's
-                 * high-bytes-first shortcut has to give up and do it all. */
-                uint64_t u;
-                double one = 1.0;
-                memcpy(&u, &one, sizeof u);
-                u += rnd() % 65536;
-                memcpy(&data[i], &u, sizeof u);
-                if (rnd() % 100 == 0)
-                    data[i] = rnd_normal() * 1e6;
-                break;
-            }
-            }
-        }
+    for (int dist = 0; dist < KLL_DISTS; dist++) {
+        kll_test_data(data, N, dist);
         hops_kll s;
         hops__kll_init(&s, (uint64_t)dist + 1);
         for (int i = 0; i < N; i++)
@@ -548,17 +564,110 @@ static void test_kll_accuracy(void **state)
         if (worst > eps)
             fail_msg("distribution %d: rank error %.5f beyond the stated %.5f", dist, worst, eps);
         assert_true(s.n == N);
-        /* Bounded memory: a few k items whatever n. */
-        size_t held = 0;
-        for (uint32_t h = 0; h < s.n_levels; h++)
-            held += s.lv[h].len;
-        assert_true(held < 4 * HOPS_KLL_K + HOPS_KLL_BUF);
+        assert_true(kll_held(&s) < 4 * HOPS_KLL_K + HOPS_KLL_BUF);
         hops__kll_free(&s);
     }
     free(data);
     free(sorted);
 }
 
+/* The sampler below the compactors: the first values exact, then blocks of
+ * 2, 4, 8, 16 as the stream doubles (the schedule `hops data stats` uses,
+ * earlier, so the sampler's share of the error is larger), in
+ * batches of uneven lengths so every batch leaves a remainder. The weights
+ * still sum to n, the stated error grows by a little and holds, and only a
+ * fraction of the values is ever sorted. */
+static void test_kll_sampler(void **state)
+{
+    (void)state;
+    enum { N = 1000000 };
+    double *data = malloc(N * sizeof *data), *sorted = malloc(N * sizeof *sorted);
+    assert_non_null(data);
+    assert_non_null(sorted);
+    for (int dist = 0; dist < KLL_DISTS; dist++) {
+        kll_test_data(data, N, dist);
+        hops_kll s, plain;
+        hops__kll_init(&s, (uint64_t)dist + 11);
+        hops__kll_init(&plain, (uint64_t)dist + 11);
+        assert_int_equal(hops__kll_add_n(&plain, data, N), 0);
+        uint32_t pos = 0, batch = 0;
+        while (pos < N) {
+            uint32_t len = 200 + (uint32_t)(batch++ * 37 % 57), h = 0;
+            if (len > N - pos)
+                len = N - pos;
+            for (uint32_t from = N / 16; h < 4 && pos >= from; from *= 2)
+                h++;
+            assert_int_equal(hops__kll_add_sampled(&s, data + pos, len, h), 0);
+            pos += len;
+        }
+        assert_true(s.n == N);
+        assert_true(s.samp_w2 > 0 && s.compacted);
+        hops_kll_view v;
+        assert_int_equal(hops__kll_view(&s, &v), 0);
+        assert_true(v.n > 0 && v.cum[v.n - 1] == N); /* the weights sum to n */
+        hops__kll_view_free(&v);
+        memcpy(sorted, data, N * sizeof *data);
+        qsort(sorted, N, sizeof *sorted, cmp_double);
+        double eps = hops__kll_rank_error(&s), eps0 = hops__kll_rank_error(&plain);
+        double worst = worst_rank_error(&s, sorted, N);
+        assert_true(eps > eps0 && eps < 1.3 * eps0);
+        if (worst > eps)
+            fail_msg("distribution %d: rank error %.5f beyond the stated %.5f", dist, worst, eps);
+        assert_true(kll_held(&s) < 4 * HOPS_KLL_K + 2 * HOPS_KLL_BUF);
+        hops__kll_free(&s);
+        hops__kll_free(&plain);
+    }
+    /* One value in 2^16 from the start: the sampler's share dominates the
+     * stated error, which still holds. */
+    kll_test_data(data, N, 1);
+    hops_kll s;
+    hops__kll_init(&s, 5);
+    for (uint32_t pos = 0; pos < N; pos += 100000)
+        assert_int_equal(hops__kll_add_sampled(&s, data + pos, 100000, 16), 0);
+    memcpy(sorted, data, N * sizeof *data);
+    qsort(sorted, N, sizeof *sorted, cmp_double);
+    double eps = hops__kll_rank_error(&s);
+    assert_true(eps > 0.1);
+    assert_true(worst_rank_error(&s, sorted, N) <= eps);
+    assert_int_equal(hops__kll_add_sampled(&s, data, 1, HOPS_KLL_SAMPLE_MAX + 1), -1);
+    hops__kll_free(&s);
+    free(data);
+    free(sorted);
+}
+
+/* Write S, read it back: the same quantiles; every truncation refused. */
+static void check_kll_roundtrip(const hops_kll *s)
+{
+    hops_wr w = {HOPS_BUF_INIT, 0};
+    hops__kll_write(&w, s);
+    assert_false(w.failed);
+    hops_rd r = {(const unsigned char *)w.b.data, w.b.len, 0, 0};
+    hops_kll back;
+    assert_int_equal(hops__kll_read(&r, &back), 0);
+    assert_int_equal(r.pos, w.b.len);
+    assert_true(back.n == s->n && back.samp_w2 == s->samp_w2);
+    assert_true(hops__kll_rank_error(&back) == hops__kll_rank_error(s));
+    hops_kll_view v1, v2;
+    assert_int_equal(hops__kll_view(s, &v1), 0);
+    assert_int_equal(hops__kll_view(&back, &v2), 0);
+    for (int i = 0; i <= 100; i++)
+        assert_true(hops__kll_quantile(&v1, i / 100.0) == hops__kll_quantile(&v2, i / 100.0));
+    hops__kll_view_free(&v1);
+    hops__kll_view_free(&v2);
+    /* A damaged state is refused, not trusted: truncated, or a level out of order. */
+    for (size_t cut = 0; cut < w.b.len; cut += 97) {
+        hops_rd t = {(const unsigned char *)w.b.data, cut, 0, 0};
+        hops_kll bad;
+        assert_int_equal(hops__kll_read(&t, &bad), -1);
+    }
+    hops__kll_free(&back);
+    hops__buf_free(&w.b);
+}
+
+/* Parts merged in order hold what one sketch of the whole would, within the
+ * stated error; some parts went through the sampler (blocks of 2 or 4), one
+ * still has sampled items waiting in its buffer when it is merged and
+ * written. */
 static void test_kll_merge_and_roundtrip(void **state)
 {
     (void)state;
@@ -574,39 +683,25 @@ static void test_kll_merge_and_roundtrip(void **state)
     for (int i = 0; i < N; i++) {
         data[i] = rnd_normal() * 10 + 3;
         assert_int_equal(hops__kll_add(&all, data[i]), 0);
-        assert_int_equal(hops__kll_add(&parts[(size_t)i * PARTS / N], data[i]), 0);
     }
+    for (int p = 0; p < PARTS; p++) {
+        uint32_t from = (uint32_t)((size_t)p * N / PARTS), to = (uint32_t)((size_t)(p + 1) * N / PARTS);
+        for (uint32_t i = from; i < to; i += 256)
+            assert_int_equal(hops__kll_add_sampled(&parts[p], data + i, to - i < 256 ? to - i : 256,
+                                                   (unsigned)p % 3),
+                             0);
+    }
+    assert_true(parts[1].samp.len > 0 && parts[1].samp_h == 1);
     for (int p = 0; p < PARTS; p++)
         assert_int_equal(hops__kll_merge(&merged, &parts[p]), 0);
     memcpy(sorted, data, N * sizeof *data);
     qsort(sorted, N, sizeof *sorted, cmp_double);
-    assert_true(merged.n == N);
+    assert_true(merged.n == N && merged.samp_w2 > 0);
     double eps = hops__kll_rank_error(&merged);
-    assert_true(worst_rank_error(&all, sorted, N) <= eps);
+    assert_true(worst_rank_error(&all, sorted, N) <= hops__kll_rank_error(&all));
     assert_true(worst_rank_error(&merged, sorted, N) <= eps);
-
-    hops_wr w = {HOPS_BUF_INIT, 0};
-    hops__kll_write(&w, &merged);
-    assert_false(w.failed);
-    hops_rd r = {(const unsigned char *)w.b.data, w.b.len, 0, 0};
-    hops_kll back;
-    assert_int_equal(hops__kll_read(&r, &back), 0);
-    assert_int_equal(r.pos, w.b.len);
-    hops_kll_view v1, v2;
-    assert_int_equal(hops__kll_view(&merged, &v1), 0);
-    assert_int_equal(hops__kll_view(&back, &v2), 0);
-    for (int i = 0; i <= 100; i++)
-        assert_true(hops__kll_quantile(&v1, i / 100.0) == hops__kll_quantile(&v2, i / 100.0));
-    hops__kll_view_free(&v1);
-    hops__kll_view_free(&v2);
-    /* A damaged state is refused, not trusted: truncated, or a level out of order. */
-    for (size_t cut = 0; cut < w.b.len; cut += 97) {
-        hops_rd t = {(const unsigned char *)w.b.data, cut, 0, 0};
-        hops_kll bad;
-        assert_int_equal(hops__kll_read(&t, &bad), -1);
-    }
-    hops__kll_free(&back);
-    hops__buf_free(&w.b);
+    check_kll_roundtrip(&merged);
+    check_kll_roundtrip(&parts[1]);
     for (int p = 0; p < PARTS; p++)
         hops__kll_free(&parts[p]);
     hops__kll_free(&all);
@@ -1086,6 +1181,7 @@ int main(void)
         cmocka_unit_test(test_xsum_random_matches_integer_sum),
         cmocka_unit_test(test_xsum_order_independent),
         cmocka_unit_test(test_kll_accuracy),
+        cmocka_unit_test(test_kll_sampler),
         cmocka_unit_test(test_kll_merge_and_roundtrip),
         cmocka_unit_test(test_kll_exact_small),
         cmocka_unit_test(test_kll_level0_sort),
