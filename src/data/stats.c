@@ -289,7 +289,7 @@ typedef struct chunk {
     struct chunk *prev, *next; /* the run's live chunks */
     int started;
     uint64_t rows, seed;
-    unsigned sample; /* the quantile sketches sample blocks of 2^sample values */
+    uint64_t first_line; /* of its first record; 0: unknown */
     col_chunk *cols;
     int k; /* correlation candidates */
     int cand[CORR_MAX];
@@ -384,21 +384,25 @@ static int is_number(const hops_field *f)
     return hops__parse_number(f->ptr, f->len, &x, &i) != 0;
 }
 
-/* Past SAMPLE_FROM lines, the quantile sketches stop sorting every value:
- * a chunk that begins at line L samples one value in 2^h, h = 1 + log2(L /
- * SAMPLE_FROM) rounded down, at most SAMPLE_MAX (KLL's sampler, kll.c). The
- * sampler's error grows like sqrt(2^h / L), so it stays a few percent of the
- * compactors' own (the stated error counts both), while the sorting, a fifth
- * of the time of a long file, shrinks to a fraction. The line of a chunk's
- * first record does not depend on the thread count; unknown (0, a byte
- * range of a file) means no sampling. */
+/* Once about SAMPLE_FROM numbers of a column precede a chunk, its quantile
+ * sketch stops sorting every one: it takes one value in 2^h, at random,
+ * h = 1 + log2(before / SAMPLE_FROM) rounded down, at most SAMPLE_MAX (KLL's
+ * sampler, kll.c). BEFORE is estimated from the chunk alone: the line it
+ * begins at times the share of its rows so far that gave this column a
+ * number, so a sparse column is not sampled early. The sampler's error grows
+ * like sqrt(2^h / before), a few percent of the compactors' own (the stated
+ * error counts both), while the sorting, a fifth of the time on a long file,
+ * shrinks to a fraction. The estimate depends on the chunk's bytes only, not
+ * on the thread count; in a byte range of a file (line unknown, 0) nothing
+ * is sampled. */
 #define SAMPLE_FROM (1u << 19)
 #define SAMPLE_MAX 4
 
-static unsigned kll_sample_for(uint64_t line)
+static unsigned kll_sample_for(const chunk *c, const col_acc *a)
 {
+    double before = (double)c->first_line * (double)a->n_num / (double)(c->rows ? c->rows : 1);
     unsigned h = 0;
-    for (uint64_t from = SAMPLE_FROM; h < SAMPLE_MAX && line >= from; from *= 2)
+    for (double from = SAMPLE_FROM; h < SAMPLE_MAX && before >= from; from *= 2)
         h++;
     return h;
 }
@@ -409,7 +413,7 @@ static hops_status chunk_start(stats_run *run, chunk *c, const hops_record *rec)
 {
     c->started = 1;
     c->seed = hops__hash64(rec->raw, rec->raw_len, rec->line);
-    c->sample = kll_sample_for(rec->line);
+    c->first_line = rec->line;
     if (!run->acc.corr_on)
         return HOPS_OK;
     c->slot_of = malloc(run->n_cols * sizeof *c->slot_of);
@@ -433,14 +437,15 @@ static hops_status chunk_start(stats_run *run, chunk *c, const hops_record *rec)
     return c->sxy && c->vb && c->miss_rows ? HOPS_OK : hops__error(HOPS_ENOMEM, "out of memory");
 }
 
-/* Fold the column's batched numbers and hashes into its summaries, the
- * numbers through the quantile sketch's sampler of 2^SAMPLE; at the chunk's
- * end (FINAL), also the second exact sum. */
-static int col_flush(col_chunk *cc, unsigned sample, int final)
+/* Fold the column's batched hashes, and its numbers once a whole batch of
+ * them waits, into chunk C's summaries; at the chunk's end (FINAL), every
+ * number and the second exact sum. (Numbers go to the quantile sketch in
+ * whole batches: the sampler's blocks then fit them exactly.) */
+static int col_flush(const chunk *c, col_chunk *cc, int final)
 {
     col_acc *a = &cc->a;
     uint32_t n = cc->nx;
-    if (n) {
+    if (n == BATCH || (n && final)) {
         const double *x = cc->xb;
         double mn = a->min, mx = a->max, s1 = cc->s1, s2 = cc->s2, shift = cc->shift;
         if (a->n_num == n) /* the chunk's first numbers */
@@ -463,7 +468,7 @@ static int col_flush(col_chunk *cc, unsigned sample, int final)
         }
         if (i < n)
             hops__xsum_add(&a->sum, x[i]);
-        if (hops__kll_add_sampled(a->kll, x, n, sample) != 0)
+        if (hops__kll_add_sampled(a->kll, x, n, kll_sample_for(c, a)) != 0)
             return -1;
         cc->nx = 0;
     }
@@ -490,7 +495,7 @@ static inline int add_number(chunk *c, col_chunk *cc, size_t col, double x)
     }
     a->n_num++;
     cc->xb[cc->nx++] = x;
-    return cc->nx == BATCH ? col_flush(cc, c->sample, 0) : 0;
+    return cc->nx == BATCH ? col_flush(c, cc, 0) : 0;
 }
 
 /* The sum of X[i] * Y[i] over N values, in four interleaved partial sums
@@ -606,7 +611,7 @@ static hops_status on_record(void *ud, void *cs, const hops_record *rec)
         cc->a.count++;
         if (cc->a.freq.hll_only) {
             cc->hb[cc->nh++] = h;
-            if (cc->nh == BATCH && col_flush(cc, c->sample, 0) != 0)
+            if (cc->nh == BATCH && col_flush(c, cc, 0) != 0)
                 return hops__error(HOPS_ENOMEM, "out of memory");
         } else if (hops__freq_add(&cc->a.freq, p, len, h) != 0)
             return hops__error(HOPS_ENOMEM, "out of memory");
@@ -718,7 +723,7 @@ static hops_status chunk_finish(void *ud, void *cs)
     if (!c)
         return hops__error(HOPS_ENOMEM, "out of memory");
     for (size_t i = 0; i < run->n_cols; i++)
-        if (col_flush(&c->cols[i], c->sample, 1) != 0)
+        if (col_flush(c, &c->cols[i], 1) != 0)
             return hops__error(HOPS_ENOMEM, "out of memory");
     if (corr_flush(c) != 0)
         return hops__error(HOPS_ENOMEM, "out of memory");
@@ -736,7 +741,7 @@ static hops_status chunk_end(void *ud, void *cs)
     run->acc.rows += c->rows;
     for (size_t i = 0; i < run->n_cols && st == HOPS_OK; i++) {
         col_chunk *cc = &c->cols[i];
-        if (col_flush(cc, c->sample, 1) != 0) { /* (chunk_finish emptied them, unless the chunk failed) */
+        if (col_flush(c, cc, 1) != 0) { /* (chunk_finish emptied them, unless the chunk failed) */
             st = hops__error(HOPS_ENOMEM, "out of memory");
             break;
         }
