@@ -3,7 +3,9 @@
  * compactions that keep every other item of a sorted level from a random
  * start. Level 0 is a larger unsorted buffer, radix-sorted when full, so the
  * per-value cost is an append plus its share of sorting HOPS_KLL_BUF (4096)
- * doubles. */
+ * doubles. For long streams the paper's sampler can stand below the
+ * compactors (hops__kll_add_sampled): one value of each block of 2^h goes
+ * into a second such buffer at weight 2^h, and only those are sorted. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
