@@ -437,6 +437,59 @@ static hops_status chunk_start(stats_run *run, chunk *c, const hops_record *rec)
     return c->sxy && c->vb && c->miss_rows ? HOPS_OK : hops__error(HOPS_ENOMEM, "out of memory");
 }
 
+/* Fold X[0, N) into the minimum *MN, the maximum *MX and the sums *S1 and
+ * *S2 of (x - SHIFT) and its square, in four lanes (the positions mod 4), so
+ * no chain of dependent operations is longer than a quarter of the batch:
+ * each is one instruction of 4 cycles a value otherwise. The lanes are then
+ * joined in order; of equal extremes (-0 and +0) the lower lane's stays.
+ * With SSE2 two lanes share a register; the results are the same. */
+static void batch_moments(const double *x, uint32_t n, double shift, double *mn, double *mx,
+                          double *s1, double *s2)
+{
+    double lo[4], hi[4], a1[4] = {*s1, 0, 0, 0}, a2[4] = {*s2, 0, 0, 0};
+    uint32_t i = 0;
+    for (int l = 0; l < 4; l++)
+        lo[l] = *mn, hi[l] = *mx;
+#if defined(__SSE2__)
+    __m128d lo01 = _mm_loadu_pd(lo), lo23 = _mm_loadu_pd(lo + 2), hi01 = _mm_loadu_pd(hi),
+            hi23 = _mm_loadu_pd(hi + 2), p01 = _mm_loadu_pd(a1), p23 = _mm_loadu_pd(a1 + 2),
+            q01 = _mm_loadu_pd(a2), q23 = _mm_loadu_pd(a2 + 2), sh = _mm_set1_pd(shift);
+    for (; i + 4 <= n; i += 4) {
+        __m128d v01 = _mm_loadu_pd(x + i), v23 = _mm_loadu_pd(x + i + 2);
+        lo01 = _mm_min_pd(v01, lo01); /* v < lo ? v : lo, as below */
+        lo23 = _mm_min_pd(v23, lo23);
+        hi01 = _mm_max_pd(v01, hi01);
+        hi23 = _mm_max_pd(v23, hi23);
+        __m128d d01 = _mm_sub_pd(v01, sh), d23 = _mm_sub_pd(v23, sh);
+        p01 = _mm_add_pd(p01, d01);
+        p23 = _mm_add_pd(p23, d23);
+        q01 = _mm_add_pd(q01, _mm_mul_pd(d01, d01));
+        q23 = _mm_add_pd(q23, _mm_mul_pd(d23, d23));
+    }
+    _mm_storeu_pd(lo, lo01), _mm_storeu_pd(lo + 2, lo23);
+    _mm_storeu_pd(hi, hi01), _mm_storeu_pd(hi + 2, hi23);
+    _mm_storeu_pd(a1, p01), _mm_storeu_pd(a1 + 2, p23);
+    _mm_storeu_pd(a2, q01), _mm_storeu_pd(a2 + 2, q23);
+#endif
+    for (; i < n; i++) {
+        int l = (int)(i & 3);
+        double v = x[i], d = v - shift;
+        lo[l] = v < lo[l] ? v : lo[l];
+        hi[l] = v > hi[l] ? v : hi[l];
+        a1[l] += d;
+        a2[l] += d * d;
+    }
+    double m = lo[0], M = hi[0];
+    for (int l = 1; l < 4; l++) {
+        m = lo[l] < m ? lo[l] : m;
+        M = hi[l] > M ? hi[l] : M;
+    }
+    *mn = m;
+    *mx = M;
+    *s1 = (a1[0] + a1[1]) + (a1[2] + a1[3]);
+    *s2 = (a2[0] + a2[1]) + (a2[2] + a2[3]);
+}
+
 /* Fold the column's batched hashes, and its numbers once a whole batch of
  * them waits, into chunk C's summaries; at the chunk's end (FINAL), every
  * number and the second exact sum. (Numbers go to the quantile sketch in
@@ -447,20 +500,9 @@ static int col_flush(const chunk *c, col_chunk *cc, int final)
     uint32_t n = cc->nx;
     if (n == BATCH || (n && final)) {
         const double *x = cc->xb;
-        double mn = a->min, mx = a->max, s1 = cc->s1, s2 = cc->s2, shift = cc->shift;
         if (a->n_num == n) /* the chunk's first numbers */
-            mn = mx = x[0];
-        for (uint32_t i = 0; i < n; i++) {
-            mn = x[i] < mn ? x[i] : mn; /* minsd/maxsd, no branches */
-            mx = x[i] > mx ? x[i] : mx;
-            double d = x[i] - shift;
-            s1 += d;
-            s2 += d * d;
-        }
-        a->min = mn;
-        a->max = mx;
-        cc->s1 = s1;
-        cc->s2 = s2;
+            a->min = a->max = x[0];
+        batch_moments(x, n, cc->shift, &a->min, &a->max, &cc->s1, &cc->s2);
         uint32_t i = 0;
         for (; i + 1 < n; i += 2) {
             hops__xsum_add(&a->sum, x[i]);
