@@ -1,7 +1,11 @@
 /* Gradient-boosted trees through XGBoost's C API. The booster is kept in the
- * model file as XGBoost's own UBJSON model, so hops reads it back exactly;
- * prediction loads it into a booster for each call. */
+ * model file as XGBoost's own UBJSON model, so hops reads it back exactly.
+ * Prediction loads it into a booster once and keeps it in the model's pool:
+ * a call takes a free booster (or loads one more when every one is busy, so
+ * concurrent calls never share one) and puts it back, so a one-row
+ * prediction costs XGBoost's prediction, not a model load. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,31 +164,131 @@ out:
     return rc;
 }
 
+/* Boosters loaded from a model's trees, free for the next call. */
+typedef struct pooled {
+    BoosterHandle h;
+    int threads; /* its nthread */
+    struct pooled *next;
+} pooled;
+
+struct hops__gbdt_pool {
+    pthread_mutex_t lock;
+    const unsigned char *src; /* the trees the boosters hold (m->booster) */
+    pooled *free;
+};
+
+static void pooled_free(pooled *p)
+{
+    while (p) {
+        pooled *next = p->next;
+        XGBoosterFree(p->h);
+        free(p);
+        p = next;
+    }
+}
+
+void hops__gbdt_pool_free(struct hops__gbdt_pool *pool)
+{
+    if (!pool)
+        return;
+    pooled_free(pool->free);
+    pthread_mutex_destroy(&pool->lock);
+    free(pool);
+}
+
+/* M's pool, made on first use; several threads may race to make it, one wins. */
+static struct hops__gbdt_pool *pool_of(const hops_model *m)
+{
+    struct hops__gbdt_pool **slot = (struct hops__gbdt_pool **)&m->gbdt_pool; /* a cache */
+    struct hops__gbdt_pool *pool = __atomic_load_n(slot, __ATOMIC_ACQUIRE), *none = NULL;
+    if (pool)
+        return pool;
+    if (!(pool = calloc(1, sizeof *pool)))
+        return NULL;
+    if (pthread_mutex_init(&pool->lock, NULL) != 0) {
+        free(pool);
+        return NULL;
+    }
+    if (!__atomic_compare_exchange_n(slot, &none, pool, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        hops__gbdt_pool_free(pool);
+        return none; /* another thread's */
+    }
+    return pool;
+}
+
+/* A booster holding M's trees with nthread THREADS, for this caller alone. */
+static hops_status take_booster(const hops_model *m, struct hops__gbdt_pool *pool, int threads,
+                                pooled **out)
+{
+    pooled *p = NULL, *stale = NULL;
+    pthread_mutex_lock(&pool->lock);
+    if (pool->src != m->booster) { /* other trees than the pool's: start over */
+        stale = pool->free;
+        pool->free = NULL;
+        pool->src = m->booster;
+    }
+    if ((p = pool->free) != NULL)
+        pool->free = p->next;
+    pthread_mutex_unlock(&pool->lock);
+    pooled_free(stale);
+    if (!p) {
+        if (!(p = calloc(1, sizeof *p)))
+            return hops__error(HOPS_ENOMEM, "out of memory");
+        if (XGBoosterCreate(NULL, 0, &p->h) != 0) {
+            free(p);
+            return xgb_error("cannot make a booster");
+        }
+        if (XGBoosterLoadModelFromBuffer(p->h, m->booster, (bst_ulong)m->booster_len) != 0) {
+            hops_status rc =
+                hops__error(HOPS_ECORRUPT, "the model's trees do not load: %s", XGBGetLastError());
+            pooled_free(p);
+            return rc;
+        }
+    }
+    if (p->threads != threads) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%d", threads);
+        hops_status rc = set_param(p->h, "nthread", buf);
+        if (rc != HOPS_OK) {
+            pooled_free(p);
+            return rc;
+        }
+        p->threads = threads;
+    }
+    *out = p;
+    return HOPS_OK;
+}
+
+static void give_booster(const hops_model *m, struct hops__gbdt_pool *pool, pooled *p)
+{
+    pthread_mutex_lock(&pool->lock);
+    if (pool->src == m->booster) {
+        p->next = pool->free;
+        pool->free = p;
+        p = NULL;
+    }
+    pthread_mutex_unlock(&pool->lock);
+    pooled_free(p);
+}
+
 hops_status hops__gbdt_predict(const hops_model *m, const float *x, size_t n, size_t d, int threads,
                                float *out)
 {
-    BoosterHandle h = NULL;
     DMatrixHandle dm = NULL;
     bst_ulong len = 0;
     const float *res = NULL;
-    char buf[32];
+    pooled *p = NULL;
     hops_status rc = HOPS_OK;
     if (n == 0)
         return HOPS_OK;
-    if (XGBoosterCreate(NULL, 0, &h) != 0) {
-        rc = xgb_error("cannot make a booster");
-        goto out;
-    }
-    if (XGBoosterLoadModelFromBuffer(h, m->booster, (bst_ulong)m->booster_len) != 0) {
-        rc = hops__error(HOPS_ECORRUPT, "the model's trees do not load: %s", XGBGetLastError());
-        goto out;
-    }
-    snprintf(buf, sizeof buf, "%d", threads);
-    if ((rc = set_param(h, "nthread", buf)) != HOPS_OK)
-        goto out;
+    struct hops__gbdt_pool *pool = pool_of(m);
+    if (!pool)
+        return hops__error(HOPS_ENOMEM, "out of memory");
+    if ((rc = take_booster(m, pool, threads, &p)) != HOPS_OK)
+        return rc;
     if ((rc = matrix(x, n, d, NULL, &dm)) != HOPS_OK)
         goto out;
-    if (XGBoosterPredict(h, dm, 0, 0, 0, &len, &res) != 0) {
+    if (XGBoosterPredict(p->h, dm, 0, 0, 0, &len, &res) != 0) {
         rc = xgb_error("prediction failed");
         goto out;
     }
@@ -198,7 +302,6 @@ hops_status hops__gbdt_predict(const hops_model *m, const float *x, size_t n, si
 out:
     if (dm)
         XGDMatrixFree(dm);
-    if (h)
-        XGBoosterFree(h);
+    give_booster(m, pool, p);
     return rc;
 }

@@ -73,6 +73,7 @@ struct hops_model {
     ml_layer *layers;       /* linear, logistic, softmax: one layer */
     unsigned char *booster; /* gbdt: XGBoost's model (UBJSON) */
     size_t booster_len;
+    struct hops__gbdt_pool *gbdt_pool; /* gbdt: loaded boosters (gbdt.c), a cache */
     struct json_t *training; /* owned: run, seed, threads, settings */
     struct json_t *metrics;  /* owned: test metrics (or null) */
 };
@@ -142,6 +143,7 @@ hops_status hops__linear_fit(hops_model *m, ml_fit *f);
 hops_status hops__logistic_fit(hops_model *m, ml_fit *f); /* logistic and softmax */
 hops_status hops__mlp_fit(hops_model *m, ml_fit *f);
 hops_status hops__gbdt_fit(hops_model *m, ml_fit *f, const hops_kv *params, size_t n_params);
+void hops__gbdt_pool_free(struct hops__gbdt_pool *pool);
 hops_status hops__gbdt_predict(const hops_model *m, const float *x, size_t n, size_t d, int threads,
                                float *out);
 

@@ -68,6 +68,7 @@ void hops_model_free(hops_model *m)
     }
     free(m->layers);
     free(m->booster);
+    hops__gbdt_pool_free(m->gbdt_pool);
     json_decref(m->training);
     json_decref(m->metrics);
     free(m);

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,81 @@ static void test_classifiers(void **state)
     train_ok(three, HOPS_MODEL_GBDT, 0.85, "label");
     free(two);
     free(three);
+}
+
+/* gbdt predictions reuse loaded boosters: one row at a time, from four
+ * threads at once, with other XGBoost thread counts, and after a save and a
+ * load, every answer equals that of one call over all the rows. */
+enum { GB_ROWS = 64, GB_CLASSES = 3, GB_THREADS = 4 };
+
+typedef struct {
+    const hops_model *m;
+    const float *x;
+    const double *want;
+    int bad;
+} gb_worker;
+
+static void *gb_work(void *arg)
+{
+    gb_worker *w = arg;
+    for (int round = 0; round < 20; round++)
+        for (int r = 0; r < GB_ROWS; r++) {
+            double out[GB_CLASSES];
+            if (hops_model_predict_matrix(w->m, w->x + 2 * r, 1, 1 + round % 2, out) != HOPS_OK ||
+                memcmp(out, w->want + GB_CLASSES * r, sizeof out) != 0)
+                w->bad++;
+        }
+    return NULL;
+}
+
+static void test_gbdt_predict_reuse(void **state)
+{
+    (void)state;
+    char *path = class_table("gb.csv", GB_CLASSES);
+    hops_train_options o = HOPS_TRAIN_OPTIONS_INIT;
+    hops_model *m = NULL, *back = NULL;
+    o.type = HOPS_MODEL_GBDT;
+    o.label = "label";
+    o.threads = 1;
+    assert_int_equal(hops_model_train(&m, path, &o, NULL), HOPS_OK);
+    assert_int_equal(hops_model_n_inputs(m), 2);
+    assert_int_equal(hops_model_n_classes(m), GB_CLASSES);
+    float x[2 * GB_ROWS];
+    double want[GB_CLASSES * GB_ROWS], got[GB_CLASSES * GB_ROWS];
+    for (int r = 0; r < GB_ROWS; r++) {
+        x[2 * r] = (float)noise(77 + (unsigned)r);
+        x[2 * r + 1] = (float)noise(999 + (unsigned)r);
+    }
+    assert_int_equal(hops_model_predict_matrix(m, x, GB_ROWS, 1, want), HOPS_OK);
+    int seen[GB_CLASSES] = {0}; /* the rows reach every class: the answers differ */
+    for (int r = 0; r < GB_ROWS; r++) {
+        int best = 0;
+        for (int k = 1; k < GB_CLASSES; k++)
+            best = want[GB_CLASSES * r + k] > want[GB_CLASSES * r + best] ? k : best;
+        seen[best] = 1;
+    }
+    assert_true(seen[0] && seen[1] && seen[2]);
+
+    gb_worker w[GB_THREADS];
+    pthread_t t[GB_THREADS];
+    for (int i = 0; i < GB_THREADS; i++) {
+        w[i] = (gb_worker){m, x, want, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, gb_work, &w[i]), 0);
+    }
+    for (int i = 0; i < GB_THREADS; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(w[i].bad, 0);
+    }
+
+    char *file = hops__aprintf("%s/gb.hops", dir);
+    assert_int_equal(hops_model_save(m, file), HOPS_OK);
+    assert_int_equal(hops_model_load(&back, file), HOPS_OK);
+    assert_int_equal(hops_model_predict_matrix(back, x, GB_ROWS, 2, got), HOPS_OK);
+    assert_memory_equal(got, want, sizeof got);
+    hops_model_free(back);
+    hops_model_free(m);
+    free(file);
+    free(path);
 }
 
 /* The MLP's optimizers and activations all learn the two-class table. */
@@ -403,6 +479,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_linear_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_classifiers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gbdt_predict_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mlp_variants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xor_mlp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deterministic, setup, teardown),
