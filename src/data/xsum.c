@@ -89,8 +89,11 @@ void hops__xsum_read(hops_rd *r, hops_xsum *s)
 {
     for (int i = 0; i < HOPS_XSUM_DIGITS; i++) {
         s->d[i] = (int64_t)hops__rd_u64(r);
-        /* A carried state: digits below the top are 32-bit. */
-        if (i < HOPS_XSUM_DIGITS - 1 && (s->d[i] < 0 || s->d[i] >= ((int64_t)1 << 32)))
+        /* A carried state: digits below the top are 32-bit. The top one
+         * (2^1038 a unit) holds at most n / 2^14 + 1 for n finite values:
+         * 2^40 allows 2^54 of them and keeps merges and negation in range. */
+        if (i < HOPS_XSUM_DIGITS - 1 ? s->d[i] < 0 || s->d[i] >= ((int64_t)1 << 32)
+                                     : s->d[i] < -((int64_t)1 << 40) || s->d[i] > ((int64_t)1 << 40))
             r->bad = 1;
     }
     s->adds = 0;

@@ -450,6 +450,43 @@ static void test_xsum_order_independent(void **state)
     assert_memory_equal(&x, &y, sizeof x);
 }
 
+/* A written sum reads back to the same value; a state whose digits could
+ * not come from a sum is refused: a low digit out of 32 bits, or a top digit
+ * far beyond what 2^54 values give (INT64_MIN once made the round's negation
+ * overflow; the stats-state fuzzer found it). */
+static void test_xsum_read_checks(void **state)
+{
+    (void)state;
+    hops_xsum a, b;
+    memset(&a, 0, sizeof a);
+    for (int i = 0; i < 1000; i++)
+        hops__xsum_add(&a, rnd_normal() * 1e300);
+    hops__xsum_add(&a, -1e-300);
+    hops__xsum_carry(&a);
+    hops_wr w = {HOPS_BUF_INIT, 0};
+    hops__xsum_write(&w, &a);
+    assert_false(w.failed);
+    hops_rd r = {(const unsigned char *)w.b.data, w.b.len, 0, 0};
+    hops__xsum_read(&r, &b);
+    assert_false(r.bad);
+    double x = hops__xsum_round(&a), y = hops__xsum_round(&b);
+    assert_memory_equal(&x, &y, sizeof x);
+    const int64_t bad_top[] = {INT64_MIN, INT64_MAX, ((int64_t)1 << 40) + 1};
+    for (size_t k = 0; k < sizeof bad_top / sizeof *bad_top; k++) {
+        memcpy(w.b.data + 8 * (HOPS_XSUM_DIGITS - 1), &bad_top[k], 8);
+        hops_rd t = {(const unsigned char *)w.b.data, w.b.len, 0, 0};
+        hops__xsum_read(&t, &b);
+        assert_true(t.bad);
+    }
+    int64_t low = (int64_t)1 << 32; /* a low digit that was not carried */
+    memset(w.b.data + 8 * (HOPS_XSUM_DIGITS - 1), 0, 8);
+    memcpy(w.b.data + 8 * 3, &low, 8);
+    hops_rd t = {(const unsigned char *)w.b.data, w.b.len, 0, 0};
+    hops__xsum_read(&t, &b);
+    assert_true(t.bad);
+    hops__buf_free(&w.b);
+}
+
 /* ---- KLL ---- */
 
 static int cmp_double(const void *a, const void *b)
@@ -1180,6 +1217,7 @@ int main(void)
         cmocka_unit_test(test_xsum_exact),
         cmocka_unit_test(test_xsum_random_matches_integer_sum),
         cmocka_unit_test(test_xsum_order_independent),
+        cmocka_unit_test(test_xsum_read_checks),
         cmocka_unit_test(test_kll_accuracy),
         cmocka_unit_test(test_kll_sampler),
         cmocka_unit_test(test_kll_merge_and_roundtrip),
