@@ -259,6 +259,19 @@ static hops_status take_booster(const hops_model *m, struct hops__gbdt_pool *poo
     return HOPS_OK;
 }
 
+size_t hops__gbdt_pooled(const hops_model *m)
+{
+    struct hops__gbdt_pool *pool = __atomic_load_n(&m->gbdt_pool, __ATOMIC_ACQUIRE);
+    size_t n = 0;
+    if (!pool)
+        return 0;
+    pthread_mutex_lock(&pool->lock);
+    for (const pooled *p = pool->free; p; p = p->next)
+        n++;
+    pthread_mutex_unlock(&pool->lock);
+    return n;
+}
+
 static void give_booster(const hops_model *m, struct hops__gbdt_pool *pool, pooled *p)
 {
     pthread_mutex_lock(&pool->lock);

@@ -144,6 +144,8 @@ hops_status hops__logistic_fit(hops_model *m, ml_fit *f); /* logistic and softma
 hops_status hops__mlp_fit(hops_model *m, ml_fit *f);
 hops_status hops__gbdt_fit(hops_model *m, ml_fit *f, const hops_kv *params, size_t n_params);
 void hops__gbdt_pool_free(struct hops__gbdt_pool *pool);
+/* Boosters M's pool holds loaded and free (tests: calls reuse them). */
+size_t hops__gbdt_pooled(const hops_model *m);
 hops_status hops__gbdt_predict(const hops_model *m, const float *x, size_t n, size_t d, int threads,
                                float *out);
 

@@ -17,6 +17,7 @@
 
 #include "core/core.h"
 #include "hops/hops.h"
+#include "ml/ml.h"
 
 static char dir[256];
 
@@ -162,9 +163,10 @@ static void test_classifiers(void **state)
     free(three);
 }
 
-/* gbdt predictions reuse loaded boosters: one row at a time, from four
- * threads at once, with other XGBoost thread counts, and after a save and a
- * load, every answer equals that of one call over all the rows. */
+/* gbdt predictions reuse loaded boosters: calls one after another load the
+ * trees once, concurrent ones at most once each; one row at a time, from
+ * four threads at once, with other XGBoost thread counts, and after a save
+ * and a load, every answer equals that of one call over all the rows. */
 enum { GB_ROWS = 64, GB_CLASSES = 3, GB_THREADS = 4 };
 
 typedef struct {
@@ -206,6 +208,9 @@ static void test_gbdt_predict_reuse(void **state)
         x[2 * r + 1] = (float)noise(999 + (unsigned)r);
     }
     assert_int_equal(hops_model_predict_matrix(m, x, GB_ROWS, 1, want), HOPS_OK);
+    for (int r = 0; r < GB_ROWS; r++) /* one caller at a time: one booster, loaded once */
+        assert_int_equal(hops_model_predict_matrix(m, x + 2 * r, 1, 1, got), HOPS_OK);
+    assert_int_equal(hops__gbdt_pooled(m), 1);
     int seen[GB_CLASSES] = {0}; /* the rows reach every class: the answers differ */
     for (int r = 0; r < GB_ROWS; r++) {
         int best = 0;
@@ -225,6 +230,8 @@ static void test_gbdt_predict_reuse(void **state)
         assert_int_equal(pthread_join(t[i], NULL), 0);
         assert_int_equal(w[i].bad, 0);
     }
+    size_t pooled = hops__gbdt_pooled(m); /* at most one a concurrent caller */
+    assert_true(pooled >= 1 && pooled <= GB_THREADS);
 
     char *file = hops__aprintf("%s/gb.hops", dir);
     assert_int_equal(hops_model_save(m, file), HOPS_OK);
