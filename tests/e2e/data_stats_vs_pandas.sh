@@ -73,9 +73,10 @@ for ca, cb in zip(a["columns"], b["columns"]):
 PY
 ok "4 KiB chunks (hundreds of merges): counts, min, max, mean identical, the rest within error"
 
-# Past 2^19 lines the quantile sketches sample (one value in 2, 4, 8, 16 as
-# the file goes on): quantiles still within the stated error, which now
-# counts the sampler too, and the same document for any thread count.
+# Past about 2^19 numbers of a column the quantile sketches sample (one
+# value in 2, 4, 8, 16 as the file goes on): quantiles still within the
+# stated error, which now counts the sampler too, and the same document for
+# any thread count.
 "$PY" - <<'PY'
 import numpy as np, pandas as pd
 rng = np.random.default_rng(11)
