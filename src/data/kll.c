@@ -357,16 +357,7 @@ int hops__kll_add_n(hops_kll *s, const double *x, uint32_t n)
     return 0;
 }
 
-/* The N items of B (weight 2^H, unsorted), sorted into OUT as doubles. */
-static void sorted_copy(const hops_kll_level *b, double *out)
-{
-    uint64_t ka[HOPS_KLL_BUF], kb[HOPS_KLL_BUF];
-    const uint64_t *key = sort_keys(b->v, b->len, ka, kb);
-    for (uint32_t i = 0; i < b->len; i++)
-        out[i] = from_key(key[i]);
-}
-
-/* Merge the sorted N items SRC of weight 2^H (>= 1) into level H. */
+/* Merge the N sorted items SRC of weight 2^H (>= 1) into level H. */
 static int level_add_sorted(hops_kll *s, uint32_t h, const double *src, uint32_t n)
 {
     if (level_merge_sorted(&s->lv[h], src, n, 1) != 0)
@@ -374,6 +365,18 @@ static int level_add_sorted(hops_kll *s, uint32_t h, const double *src, uint32_t
     if (h + 1 > s->n_levels)
         s->n_levels = h + 1;
     return 0;
+}
+
+/* Sort the items of the unsorted buffer B (weight 2^H >= 2) into level H
+ * of S, whole; B is unchanged. */
+static int level_add_buffer(hops_kll *s, uint32_t h, const hops_kll_level *b)
+{
+    uint64_t ka[HOPS_KLL_BUF], kb[HOPS_KLL_BUF];
+    double tmp[HOPS_KLL_BUF];
+    const uint64_t *key = sort_keys(b->v, b->len, ka, kb);
+    for (uint32_t i = 0; i < b->len; i++)
+        tmp[i] = from_key(key[i]);
+    return level_add_sorted(s, h, tmp, b->len);
 }
 
 int hops__kll_add_sampled(hops_kll *s, const double *x, uint32_t n, unsigned h)
@@ -384,9 +387,7 @@ int hops__kll_add_sampled(hops_kll *s, const double *x, uint32_t n, unsigned h)
         return -1;
     hops_kll_level *b = &s->samp;
     if (b->len && s->samp_h != h) { /* another block size: the old items go to their level */
-        double tmp[HOPS_KLL_BUF];
-        sorted_copy(b, tmp);
-        if (level_add_sorted(s, s->samp_h, tmp, b->len) != 0)
+        if (level_add_buffer(s, s->samp_h, b) != 0)
             return -1;
         b->len = 0;
         if (cascade(s) != 0)
@@ -434,12 +435,8 @@ int hops__kll_merge(hops_kll *a, const hops_kll *b)
         if (h + 1 > a->n_levels)
             a->n_levels = h + 1;
     }
-    if (b->samp.len) { /* B's sampled items, at their weight */
-        double tmp[HOPS_KLL_BUF];
-        sorted_copy(&b->samp, tmp);
-        if (level_add_sorted(a, b->samp_h, tmp, b->samp.len) != 0)
-            return -1;
-    }
+    if (b->samp.len && level_add_buffer(a, b->samp_h, &b->samp) != 0) /* at their weight */
+        return -1;
     a->n += b->n - b->lv[0].len;
     a->samp_w2 += b->samp_w2;
     a->compacted |= b->compacted;

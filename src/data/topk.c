@@ -62,22 +62,10 @@ static int slots_rebuild(hops_freq *f, size_t n_slots)
  * two overlapping loads that stay inside the N bytes. */
 static inline int same_bytes(const char *a, const char *b, size_t n)
 {
-    if (n >= 8 && n <= 16) {
-        uint64_t a0, a1, b0, b1;
-        memcpy(&a0, a, 8);
-        memcpy(&b0, b, 8);
-        memcpy(&a1, a + n - 8, 8);
-        memcpy(&b1, b + n - 8, 8);
-        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
-    if (n >= 4 && n < 8) {
-        uint32_t a0, a1, b0, b1;
-        memcpy(&a0, a, 4);
-        memcpy(&b0, b, 4);
-        memcpy(&a1, a + n - 4, 4);
-        memcpy(&b1, b + n - 4, 4);
-        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
+    if (n >= 8 && n <= 16)
+        return ((hops__le64(a) ^ hops__le64(b)) | (hops__le64(a + n - 8) ^ hops__le64(b + n - 8))) == 0;
+    if (n >= 4 && n < 8)
+        return ((hops__le32(a) ^ hops__le32(b)) | (hops__le32(a + n - 4) ^ hops__le32(b + n - 4))) == 0;
     if (n < 4) {
         for (size_t i = 0; i < n; i++)
             if (a[i] != b[i])
